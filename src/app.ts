@@ -1,0 +1,40 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Surreal } from 'surrealdb';
+import type { Config } from './config.js';
+import configPlugin from './plugins/config.js';
+import errorsPlugin from './plugins/errors.js';
+import authPlugin from './plugins/auth.js';
+import storePlugin from './plugins/store.js';
+import committerPlugin from './plugins/committer.js';
+import cleanupPlugin from './plugins/cleanup.js';
+import healthRoutes from './routes/health.js';
+import eventRoutes from './routes/events.js';
+
+export interface BuildOptions {
+  config: Config;
+  /** Share an open database between app instances (tests); otherwise the app opens config.db.url itself. */
+  db?: Surreal;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Composes Herald from its plugins. server.ts listens; tests call this with a mem:// or temp rocksdb URL. */
+export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: options.config.logLevel },
+    bodyLimit: options.config.bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(configPlugin, { config: options.config });
+  await app.register(errorsPlugin);
+  await app.register(authPlugin);
+  await app.register(storePlugin, options.db ? { db: options.db } : {});
+  await app.register(committerPlugin);
+  await app.register(cleanupPlugin);
+  await app.register(healthRoutes);
+  await app.register(eventRoutes);
+  return app;
+}

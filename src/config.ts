@@ -1,0 +1,151 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value, ValuePointer } from '@sinclair/typebox/value';
+import { parseDuration } from './lib/duration.js';
+
+const DURATION = '^(0|\\d+(\\.\\d+)?(ms|s|m|h|d))$';
+const duration = (def: string, description: string) =>
+  Type.String({ pattern: DURATION, default: def, description });
+const integer = (def: string, description: string) =>
+  Type.String({ pattern: '^\\d+$', default: def, description });
+
+/** Every environment variable Herald reads, with its default. The README's table mirrors this schema. */
+export const EnvSchema = Type.Object({
+  PORT: integer('8080', 'HTTP port'),
+  HOST: Type.String({ default: '0.0.0.0', minLength: 1, description: 'Listen address' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'pino log level' },
+  ),
+  HERALD_DB_URL: Type.String({
+    pattern: '^(mem://|rocksdb://|surrealkv://|ws://|wss://|http://|https://)',
+    default: 'rocksdb://./data/herald',
+    description: 'SurrealDB endpoint: rocksdb://path, surrealkv://path, mem://, ws(s)://host:port',
+  }),
+  HERALD_DB_NS: Type.String({ default: 'herald', minLength: 1, description: 'SurrealDB namespace' }),
+  HERALD_DB_DB: Type.String({ default: 'herald', minLength: 1, description: 'SurrealDB database' }),
+  HERALD_DB_USER: Type.String({ default: '', description: 'SurrealDB user (remote only)' }),
+  HERALD_DB_PASS: Type.String({ default: '', description: 'SurrealDB password (remote only)' }),
+  HERALD_DB_CONNECT_TIMEOUT: duration('10s', 'Give up opening the database after this long'),
+  HERALD_API_KEYS: Type.String({
+    default: '',
+    pattern: '^$|^[^:,\\s]+:(publish|read|admin)(\\+(publish|read|admin))*(,[^:,\\s]+:(publish|read|admin)(\\+(publish|read|admin))*)*$',
+    description: 'key:scope+scope,key2:scope — empty serves loopback clients only',
+  }),
+  HERALD_BODY_LIMIT: integer('1048576', 'Max bytes of a POST /events body'),
+  HERALD_BATCH_BODY_LIMIT: integer('16777216', 'Max bytes of a POST /events/batch body'),
+  HERALD_COMMIT_MAX_EVENTS: integer('256', 'Group commit: most events per transaction (a batch request is never split)'),
+  HERALD_COMMIT_WINDOW: duration('0', 'Group commit: wait this long for more events before committing when idle'),
+  HERALD_CLEANUP_INTERVAL: duration('1h', 'How often expired events and retention are purged (0 = never)'),
+  HERALD_RETENTION: duration('0', 'Delete events received longer ago than this (0 = keep forever)'),
+  HERALD_RETENTION_MAX_EVENTS: integer('0', 'Keep at most this many newest events (0 = unlimited)'),
+  HERALD_SHUTDOWN_TIMEOUT: duration('10s', 'Graceful shutdown deadline before the process exits anyway'),
+  HERALD_WEBHOOK_ALLOW_PRIVATE: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'Allow webhook callbacks to loopback/private addresses',
+  }),
+  HERALD_WEBHOOK_TIMEOUT: duration('30s', 'Webhook request timeout'),
+  HERALD_RETRY_SCHEDULE: Type.String({
+    default: '5s,5m,30m,2h,5h,10h,10h',
+    pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)(,\\d+(\\.\\d+)?(ms|s|m|h|d))*$',
+    description: 'Webhook retry delays',
+  }),
+});
+export type Env = Static<typeof EnvSchema>;
+
+export type Scope = 'publish' | 'read' | 'admin';
+
+export const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  host: Type.String(),
+  logLevel: Type.String(),
+  db: Type.Object({
+    url: Type.String(),
+    namespace: Type.String(),
+    database: Type.String(),
+    username: Type.String(),
+    password: Type.String(),
+    connectTimeoutMs: Type.Integer({ minimum: 1 }),
+  }),
+  apiKeys: Type.Array(
+    Type.Object({
+      key: Type.String(),
+      scopes: Type.Array(Type.Union([Type.Literal('publish'), Type.Literal('read'), Type.Literal('admin')])),
+    }),
+  ),
+  bodyLimit: Type.Integer({ minimum: 1024 }),
+  batchBodyLimit: Type.Integer({ minimum: 1024 }),
+  commit: Type.Object({ maxEvents: Type.Integer({ minimum: 1 }), windowMs: Type.Integer({ minimum: 0 }) }),
+  cleanup: Type.Object({
+    intervalMs: Type.Integer({ minimum: 0 }),
+    retentionMs: Type.Integer({ minimum: 0 }),
+    retentionMaxEvents: Type.Integer({ minimum: 0 }),
+  }),
+  shutdownTimeoutMs: Type.Integer({ minimum: 0 }),
+  webhooks: Type.Object({
+    allowPrivate: Type.Boolean(),
+    timeoutMs: Type.Integer({ minimum: 1 }),
+    retryScheduleMs: Type.Array(Type.Integer({ minimum: 0 })),
+  }),
+});
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const name of Object.keys(EnvSchema.properties)) {
+    const value = source[name];
+    if (value !== undefined && value !== '') picked[name] = value;
+  }
+  const env = Value.Default(EnvSchema, picked) as Env;
+  const problems = [...Value.Errors(EnvSchema, env)].map(
+    (e) => `${e.path.slice(1)}=${JSON.stringify(ValuePointer.Get(env, e.path))}: ${e.message}`,
+  );
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+
+  const port = Number(env.PORT);
+  if (port > 65535) throw new ConfigError(`invalid configuration:\n  PORT=${env.PORT}: must be at most 65535`);
+  const config: Config = {
+    port,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    db: {
+      url: env.HERALD_DB_URL,
+      namespace: env.HERALD_DB_NS,
+      database: env.HERALD_DB_DB,
+      username: env.HERALD_DB_USER,
+      password: env.HERALD_DB_PASS,
+      connectTimeoutMs: Math.max(1, parseDuration(env.HERALD_DB_CONNECT_TIMEOUT)),
+    },
+    apiKeys: parseApiKeys(env.HERALD_API_KEYS),
+    bodyLimit: Number(env.HERALD_BODY_LIMIT),
+    batchBodyLimit: Number(env.HERALD_BATCH_BODY_LIMIT),
+    commit: {
+      maxEvents: Math.max(1, Number(env.HERALD_COMMIT_MAX_EVENTS)),
+      windowMs: parseDuration(env.HERALD_COMMIT_WINDOW),
+    },
+    cleanup: {
+      intervalMs: parseDuration(env.HERALD_CLEANUP_INTERVAL),
+      retentionMs: parseDuration(env.HERALD_RETENTION),
+      retentionMaxEvents: Number(env.HERALD_RETENTION_MAX_EVENTS),
+    },
+    shutdownTimeoutMs: parseDuration(env.HERALD_SHUTDOWN_TIMEOUT),
+    webhooks: {
+      allowPrivate: env.HERALD_WEBHOOK_ALLOW_PRIVATE === 'true',
+      timeoutMs: Math.max(1, parseDuration(env.HERALD_WEBHOOK_TIMEOUT)),
+      retryScheduleMs: env.HERALD_RETRY_SCHEDULE.split(',').map(parseDuration),
+    },
+  };
+  const configProblems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.path}: ${e.message}`);
+  if (configProblems.length > 0) throw new ConfigError(`invalid configuration:\n  ${configProblems.join('\n  ')}`);
+  return config;
+}
+
+function parseApiKeys(text: string): Config['apiKeys'] {
+  if (text === '') return [];
+  return text.split(',').map((entry) => {
+    const [key, scopes] = entry.split(':') as [string, string];
+    return { key, scopes: [...new Set(scopes.split('+'))] as Scope[] };
+  });
+}

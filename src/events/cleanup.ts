@@ -1,0 +1,68 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { EventRepository } from '../store/event-repository.js';
+
+export interface CleanupOptions {
+  retentionMs: number;
+  retentionMaxEvents: number;
+}
+
+export interface CleanupReport {
+  expired: number;
+  retained: number;
+}
+
+const CHUNK = 1000;
+
+/** Purges expired events and applies retention, in chunks so one run never holds a huge transaction. */
+export async function purgeOnce(
+  repo: EventRepository,
+  options: CleanupOptions,
+  now: Date,
+): Promise<CleanupReport> {
+  let expired = 0;
+  for (;;) {
+    const n = await repo.purgeExpired(now, CHUNK);
+    expired += n;
+    if (n < CHUNK) break;
+  }
+  let retained = 0;
+  if (options.retentionMs > 0 || options.retentionMaxEvents > 0) {
+    const maxSeq = options.retentionMaxEvents > 0
+      ? Math.max(0, (await repo.currentSeq()) - options.retentionMaxEvents)
+      : 0;
+    const receivedBefore = options.retentionMs > 0 ? new Date(now.getTime() - options.retentionMs) : null;
+    for (;;) {
+      const { deleted, done } = await repo.purgeUpTo(maxSeq, CHUNK, receivedBefore);
+      retained += deleted;
+      if (done) break;
+    }
+  }
+  return { expired, retained };
+}
+
+/** Runs purgeOnce on an interval; `stop` waits for a run in progress. */
+export function startCleanupLoop(
+  repo: EventRepository,
+  options: CleanupOptions & { intervalMs: number },
+  log: FastifyBaseLogger,
+): { stop: () => Promise<void> } {
+  if (options.intervalMs <= 0) return { stop: async () => {} };
+  let running: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(async () => {
+      try {
+        const report = await purgeOnce(repo, options, new Date());
+        if (report.expired + report.retained > 0) log.info(report, 'cleanup purged events');
+      } catch (err) {
+        log.error({ err }, 'cleanup failed');
+      }
+    });
+  }, options.intervalMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

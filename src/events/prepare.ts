@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import type { Event, EventInput } from '../schemas/event.js';
+
+/** An event with every default applied, waiting for the committer to give it a seq. */
+export type PreparedEvent = Omit<Event, 'seq'>;
+
+/** Fills the seed's defaults; timestamps are normalized to UTC ISO-8601 so stored and echoed forms agree. */
+export function prepareEvent(input: EventInput, now: Date, correlationId?: string): PreparedEvent {
+  return {
+    event_id: input.event_id ?? randomUUID(),
+    event_type: input.event_type,
+    source: input.source,
+    target: input.target ?? null,
+    payload: input.payload ?? {},
+    metadata: input.metadata ?? {},
+    timestamp: input.timestamp ? new Date(input.timestamp).toISOString() : now.toISOString(),
+    priority: input.priority ?? 'normal',
+    correlation_id: correlationId ?? input.correlation_id ?? null,
+    workflow_id: input.workflow_id ?? null,
+    session_id: input.session_id ?? null,
+    retry_count: input.retry_count ?? 0,
+    max_retries: input.max_retries ?? null,
+    expires_at: input.expires_at ? new Date(input.expires_at).toISOString() : null,
+  };
+}

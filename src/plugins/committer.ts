@@ -1,0 +1,23 @@
+import fp from 'fastify-plugin';
+import { Committer } from '../events/committer.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    committer: Committer;
+  }
+}
+
+export default fp(
+  async (app) => {
+    const committer = new Committer(app.store.events, app.log.child({ component: 'committer' }), {
+      maxEvents: app.config.commit.maxEvents,
+      windowMs: app.config.commit.windowMs,
+    });
+    app.decorate('committer', committer);
+    // Runs before the store's onClose (hooks run in reverse registration order), so queued events commit first.
+    app.addHook('onClose', async () => {
+      await committer.close();
+    });
+  },
+  { name: 'committer', dependencies: ['store'] },
+);

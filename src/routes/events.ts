@@ -1,0 +1,80 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { errorResponses } from '../schemas/common.js';
+import { BatchInput, Event, EventInput, EventParams, HistoryPage, HistoryQuery } from '../schemas/event.js';
+import { prepareEvent } from '../events/prepare.js';
+import { HttpError } from '../lib/http-error.js';
+import { fromRow, isExpired } from '../store/event-rows.js';
+import { parseHistoryQuery, readHistory } from '../store/event-history.js';
+
+const EventEnvelope = Type.Object({ event: Event });
+const EventsEnvelope = Type.Object({ events: Type.Array(Event) });
+
+const events: FastifyPluginAsyncTypebox = async (app) => {
+  app.post('/events', {
+    config: { scope: 'publish' },
+    bodyLimit: app.config.bodyLimit,
+    schema: {
+      summary: 'Publish one event (idempotent on event_id)',
+      body: EventInput,
+      response: { 200: EventEnvelope, 201: EventEnvelope, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const [result] = await app.committer.publish([prepareEvent(request.body, new Date())]);
+    if (!result) throw new Error('committer returned no result');
+    return reply.status(result.created ? 201 : 200).send({ event: result.event });
+  });
+
+  app.post('/events/batch', {
+    config: { scope: 'publish' },
+    bodyLimit: app.config.batchBodyLimit,
+    schema: {
+      summary: 'Publish up to 1000 events atomically, stamped with one correlation_id',
+      body: BatchInput,
+      response: { 200: EventsEnvelope, 201: EventsEnvelope, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const seen = new Map<string, number>();
+    request.body.events.forEach((e, index) => {
+      if (e.event_id === undefined) return;
+      const first = seen.get(e.event_id);
+      if (first !== undefined) {
+        throw new HttpError(400, 'duplicate_event_id', `events/${index} repeats the event_id of events/${first}`, { index, first });
+      }
+      seen.set(e.event_id, index);
+    });
+    const now = new Date();
+    const prepared = request.body.events.map((e) => prepareEvent(e, now, request.body.correlation_id));
+    const results = await app.committer.publish(prepared);
+    return reply
+      .status(results.some((r) => r.created) ? 201 : 200)
+      .send({ events: results.map((r) => r.event) });
+  });
+
+  app.get('/events', {
+    config: { scope: 'read' },
+    schema: {
+      summary: 'Event history, newest first by default, with cursors',
+      querystring: HistoryQuery,
+      response: { 200: HistoryPage, ...errorResponses },
+    },
+  }, async (request) => readHistory(app.store.events, parseHistoryQuery(request.query)));
+
+  app.get('/events/:event_id', {
+    config: { scope: 'read' },
+    schema: {
+      summary: 'One event by id',
+      params: EventParams,
+      response: { 200: Event, ...errorResponses },
+    },
+  }, async (request) => {
+    const row = await app.store.events.getById(request.params.event_id);
+    const event = row ? fromRow(row) : undefined;
+    if (!event || isExpired(event, Date.now())) {
+      throw new HttpError(404, 'not_found', `no event ${request.params.event_id}`);
+    }
+    return event;
+  });
+};
+
+export default events;

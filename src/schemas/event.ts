@@ -1,0 +1,106 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { JsonObject, Nullable, Uuid } from './common.js';
+
+export const EVENT_TYPE_PATTERN = '^[a-z0-9_]+([.:-][a-z0-9_]+)*$';
+/** A history/subscription type filter: an event type where `*` may stand for any run of characters. */
+export const EVENT_TYPE_FILTER_PATTERN = '^[a-z0-9_*]+([.:-][a-z0-9_*]+)*$';
+
+/** The seed's ten types; any dotted name matching EVENT_TYPE_PATTERN is accepted too. */
+export const SEED_EVENT_TYPES = [
+  'task_started', 'task_progress', 'task_completed', 'task_failed', 'task_cancelled',
+  'agent_status_changed', 'workflow_step_changed', 'workflow_completed', 'system_alert', 'custom',
+] as const;
+
+export const Priority = Type.Union([
+  Type.Literal('low'), Type.Literal('normal'), Type.Literal('high'), Type.Literal('critical'),
+]);
+export type Priority = Static<typeof Priority>;
+
+export const EventType = Type.String({ pattern: EVENT_TYPE_PATTERN, minLength: 1, maxLength: 128 });
+const DateTime = Type.String({ format: 'date-time' });
+
+/** What a producer sends. Unknown top-level fields are rejected. */
+export const EventInput = Type.Object(
+  {
+    event_id: Type.Optional(Uuid),
+    event_type: EventType,
+    source: Type.String({ minLength: 1, maxLength: 256 }),
+    target: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 256 }))),
+    payload: Type.Optional(JsonObject),
+    metadata: Type.Optional(JsonObject),
+    timestamp: Type.Optional(DateTime),
+    priority: Type.Optional(Priority),
+    correlation_id: Type.Optional(Nullable(Uuid)),
+    workflow_id: Type.Optional(Nullable(Uuid)),
+    session_id: Type.Optional(Nullable(Uuid)),
+    retry_count: Type.Optional(Type.Integer({ minimum: 0 })),
+    max_retries: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+    expires_at: Type.Optional(Nullable(DateTime)),
+  },
+  { additionalProperties: false },
+);
+export type EventInput = Static<typeof EventInput>;
+
+/** A stored event as every API returns it. */
+export const Event = Type.Object(
+  {
+    event_id: Uuid,
+    event_type: Type.String(),
+    source: Type.String(),
+    target: Nullable(Type.String()),
+    payload: JsonObject,
+    metadata: JsonObject,
+    timestamp: Type.String(),
+    priority: Priority,
+    correlation_id: Nullable(Type.String()),
+    workflow_id: Nullable(Type.String()),
+    session_id: Nullable(Type.String()),
+    retry_count: Type.Integer(),
+    max_retries: Nullable(Type.Integer()),
+    expires_at: Nullable(Type.String()),
+    seq: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type Event = Static<typeof Event>;
+
+export const MAX_BATCH = 1000;
+
+export const BatchInput = Type.Object(
+  {
+    events: Type.Array(EventInput, { minItems: 1, maxItems: MAX_BATCH }),
+    correlation_id: Type.Optional(Uuid),
+  },
+  { additionalProperties: false },
+);
+export type BatchInput = Static<typeof BatchInput>;
+
+export const SEQ_PATTERN = '^[0-9]{1,15}$';
+
+export const HistoryQuery = Type.Object(
+  {
+    types: Type.Optional(Type.String({ pattern: `^${EVENT_TYPE_FILTER_PATTERN.slice(1, -1)}(,${EVENT_TYPE_FILTER_PATTERN.slice(1, -1)})*$`, maxLength: 4096 })),
+    source: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    target: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    priority: Type.Optional(Type.String({ pattern: '^(low|normal|high|critical)(,(low|normal|high|critical))*$' })),
+    correlation_id: Type.Optional(Uuid),
+    workflow_id: Type.Optional(Uuid),
+    session_id: Type.Optional(Uuid),
+    since: Type.Optional(DateTime),
+    until: Type.Optional(DateTime),
+    after: Type.Optional(Type.String({ pattern: SEQ_PATTERN })),
+    before: Type.Optional(Type.String({ pattern: SEQ_PATTERN })),
+    order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  },
+  { additionalProperties: false },
+);
+export type HistoryQuery = Static<typeof HistoryQuery>;
+
+export const HistoryPage = Type.Object({
+  events: Type.Array(Event),
+  next_cursor: Nullable(Type.String()),
+});
+export type HistoryPage = Static<typeof HistoryPage>;
+
+export const EventParams = Type.Object({ event_id: Uuid }, { additionalProperties: false });

@@ -1,0 +1,46 @@
+import { pino } from 'pino';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { StoreOpenError } from './store/connection.js';
+
+// The embedded engine keeps the process alive after close() once an index exists (notes §1), so every exit
+// path ends in process.exit.
+const bootLog = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const app = await buildApp({ config });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down: draining requests and committing queued events');
+    const deadline = setTimeout(() => {
+      app.log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline passed; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    try {
+      await app.close();
+      app.log.info('shutdown complete');
+      process.exit(0);
+    } catch (err) {
+      app.log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+
+  await app.listen({ port: config.port, host: config.host });
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof StoreOpenError) {
+    bootLog.fatal(err.message);
+  } else {
+    bootLog.fatal({ err }, 'Herald failed to start');
+  }
+  process.exit(1);
+});

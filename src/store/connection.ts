@@ -1,0 +1,82 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Surreal, createRemoteEngines, type DriverContext, type SurrealEngine } from 'surrealdb';
+import { NodeEngine } from '@surrealdb/node';
+import type { Config } from '../config.js';
+
+export class StoreOpenError extends Error {}
+
+const EMBEDDED = ['mem', 'rocksdb', 'surrealkv'] as const;
+
+export function isEmbedded(url: string): boolean {
+  return EMBEDDED.some((scheme) => url.startsWith(`${scheme}://`));
+}
+
+/** The on-disk directory of an embedded URL (`rocksdb://./data/herald?sync=every` → `./data/herald`). */
+function embeddedPath(url: string): string | null {
+  const match = /^(rocksdb|surrealkv):\/\/([^?]+)/.exec(url);
+  return match ? (match[2] as string) : null;
+}
+
+/**
+ * Opens the database. The embedded engine reports a failed open (held LOCK, bad ?sync=) only through its
+ * `error` event while `connect()` stays pending forever, so we race the two and a timeout.
+ */
+export async function openConnection(db: Config['db']): Promise<Surreal> {
+  let fail: (error: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  const embedded = (context: DriverContext): SurrealEngine => {
+    const engine = new NodeEngine(context);
+    engine.subscribe('error', (error) => fail(error));
+    // @surrealdb/node's bundled typings declare `features` structurally; the runtime object is the SDK's.
+    return engine as unknown as SurrealEngine;
+  };
+  const surreal = new Surreal({
+    engines: { ...createRemoteEngines(), mem: embedded, rocksdb: embedded, surrealkv: embedded },
+  });
+  const path = embeddedPath(db.url);
+  if (path) mkdirSync(dirname(path), { recursive: true });
+
+  const timer = setTimeout(() => fail(new Error(`no answer within ${db.connectTimeoutMs} ms`)), db.connectTimeoutMs);
+  try {
+    await Promise.race([
+      surreal.connect(db.url, {
+        namespace: db.namespace,
+        database: db.database,
+        ...(db.username ? { authentication: { username: db.username, password: db.password } } : {}),
+      }),
+      failed,
+    ]);
+    // Remote servers need the ns/db to exist before DEFINE TABLE; embedded ones create them implicitly.
+    if (!isEmbedded(db.url)) {
+      await surreal.query(`DEFINE NAMESPACE IF NOT EXISTS ${ident(db.namespace)}; USE NS ${ident(db.namespace)}; DEFINE DATABASE IF NOT EXISTS ${ident(db.database)};`);
+      await surreal.use({ namespace: db.namespace, database: db.database });
+    }
+    return surreal;
+  } catch (error) {
+    void surreal.close().catch(() => {});
+    throw new StoreOpenError(describeOpenFailure(db.url, path, error));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function ident(name: string): string {
+  return `\`${name.replaceAll('`', '')}\``;
+}
+
+function describeOpenFailure(url: string, path: string | null, error: unknown): string {
+  const reason = errorText(error);
+  if (path && /lock/i.test(reason)) {
+    return `cannot open ${url}: the data directory ${path} is locked by another process (is another Herald running on it? stop it or set HERALD_DB_URL to another path). Cause: ${reason}`;
+  }
+  return `cannot open ${url}: ${reason}`;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+    return `${error.message}${cause}`;
+  }
+  return String(error);
+}

@@ -1,0 +1,129 @@
+import { RecordId, type Surreal } from 'surrealdb';
+import type { Event } from '../schemas/event.js';
+import { SEQ_MAX, padSeq, type EventRow } from './event-rows.js';
+
+/** The seq counter moved under us: another writer on the same database committed first. */
+export class SeqMovedError extends Error {}
+
+export const isWriteConflict = (error: unknown): boolean =>
+  error instanceof Error && /conflict|retry the transaction/i.test(error.message);
+
+/** An ordered index Herald scans: `seq`/`rseq`, or one type's `type_key`/`type_rkey`. */
+export type ScanIndex = 'seq' | 'rseq' | 'type_key' | 'type_rkey';
+export type IdFilterField = 'correlation_id' | 'workflow_id' | 'session_id';
+
+/**
+ * All SurrealQL about events. Scans are one-sided ranges on a single-field index with LIMIT and nothing else
+ * in the WHERE clause: SurrealDB 3.0.2 pushes LIMIT below residual filters (a `WHERE a AND b LIMIT n` can
+ * return fewer than n rows although more match), so every other condition is applied by the caller.
+ */
+export class EventRepository {
+  constructor(private readonly db: Surreal) {}
+
+  async currentSeq(): Promise<number> {
+    const [value] = await this.db
+      .query<[number | undefined]>('RETURN (SELECT VALUE value FROM ONLY herald_seq:event) ?? 0;')
+      .collect();
+    return value ?? 0;
+  }
+
+  /**
+   * Stores rows whose seqs run from prevSeq+1 upward, in one transaction that first checks-and-advances the
+   * shared counter — so seqs are unique and follow commit order even with several writers on one database.
+   * Rows whose id already exists are skipped; returns the ids that were inserted.
+   */
+  async insertBatch(prevSeq: number, lastSeq: number, rows: EventRow[]): Promise<Set<string>> {
+    const responses = await this.db
+      .query(
+        `BEGIN;
+        LET $cur = (SELECT VALUE value FROM ONLY herald_seq:event) ?? 0;
+        IF $cur != $prev { THROW "herald:seq_moved" };
+        UPSERT herald_seq:event SET value = $last RETURN NONE;
+        INSERT IGNORE INTO event $rows RETURN VALUE record::id(id);
+        COMMIT;`,
+        { prev: prevSeq, last: lastSeq, rows },
+      )
+      .responses();
+    const failures = responses.filter((r) => !r.success);
+    if (failures.length > 0) {
+      const messages = failures.map((f) => (f.success ? '' : f.error.message));
+      if (messages.some((m) => m.includes('herald:seq_moved'))) throw new SeqMovedError('seq counter moved');
+      const real = messages.find((m) => !/not executed due to a failed transaction/.test(m)) ?? messages[0];
+      throw new Error(real);
+    }
+    // One response per statement, BEGIN and COMMIT included: the INSERT's is second to last.
+    const inserted = responses.at(-2);
+    const ids = inserted && inserted.success ? (inserted.result as string[]) : [];
+    return new Set(ids.map(String));
+  }
+
+  async getById(eventId: string): Promise<EventRow | undefined> {
+    const [row] = await this.db
+      .query<[EventRow | undefined]>('SELECT * FROM ONLY $id', { id: new RecordId('event', eventId) })
+      .collect();
+    return row ?? undefined;
+  }
+
+  async getByIds(eventIds: string[]): Promise<EventRow[]> {
+    if (eventIds.length === 0) return [];
+    const [rows] = await this.db
+      .query<[EventRow[]]>('SELECT * FROM $ids', { ids: eventIds.map((id) => new RecordId('event', id)) })
+      .collect();
+    return rows;
+  }
+
+  /** Up to `limit` rows with `field` > `from`, in index order. */
+  async scan(field: ScanIndex, from: number | string, limit: number): Promise<EventRow[]> {
+    const [rows] = await this.db
+      .query<[EventRow[]]>(`SELECT * FROM event WHERE ${field} > $from LIMIT $limit`, { from, limit })
+      .collect();
+    return rows;
+  }
+
+  /** Every event with this correlation/workflow/session id (an equality index lookup). */
+  async byIdFilter(field: IdFilterField, value: string): Promise<EventRow[]> {
+    const [rows] = await this.db
+      .query<[EventRow[]]>(`SELECT * FROM event WHERE ${field} = $value`, { value })
+      .collect();
+    return rows;
+  }
+
+  /** Deletes up to `limit` events whose expires_at lies between the epoch and `now`; returns how many. */
+  async purgeExpired(now: Date, limit: number): Promise<number> {
+    const [ids] = await this.db
+      .query<[RecordId[]]>(
+        'SELECT VALUE id FROM (SELECT id, expires_at FROM event WHERE expires_at > $epoch LIMIT $limit) WHERE expires_at <= $now',
+        { epoch: new Date(0), now, limit },
+      )
+      .collect();
+    if (ids.length === 0) return 0;
+    await this.db.query('DELETE $ids RETURN NONE', { ids }).collect();
+    return ids.length;
+  }
+
+  /** Deletes the events with the lowest seqs, up to and including `maxSeq`, at most `limit` of them. */
+  async purgeUpTo(maxSeq: number, limit: number, receivedBefore: Date | null): Promise<{ deleted: number; done: boolean }> {
+    const rows = await this.scan('seq', 0, limit);
+    const doomed: RecordId[] = [];
+    for (const row of rows) {
+      const receivedAt = new Date(row.received_at.toISOString()).getTime();
+      if (row.seq > maxSeq && (receivedBefore === null || receivedAt >= receivedBefore.getTime())) break;
+      doomed.push(row.id);
+    }
+    if (doomed.length > 0) await this.db.query('DELETE $ids RETURN NONE', { ids: doomed }).collect();
+    return { deleted: doomed.length, done: doomed.length < rows.length || rows.length < limit };
+  }
+
+  async oldestSeq(): Promise<number | null> {
+    const [row] = await this.scan('seq', 0, 1);
+    return row ? row.seq : null;
+  }
+
+  async count(): Promise<number> {
+    const [n] = await this.db.query<[number]>('RETURN count(SELECT id FROM event)').collect();
+    return n;
+  }
+}
+
+export { SEQ_MAX, padSeq };
+export type { Event };
