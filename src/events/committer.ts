@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Event } from '../schemas/event.js';
 import { EventRepository, SeqMovedError, isWriteConflict } from '../store/event-repository.js';
-import { fromRow, toRow } from '../store/event-rows.js';
+import { fromRow, toRecords } from '../store/event-rows.js';
 import type { PreparedEvent } from './prepare.js';
 
 export interface PublishResult {
@@ -70,21 +70,30 @@ export class Committer {
   private start(): void {
     this.running = true;
     this.idle = new Promise((resolve) => (this.markIdle = resolve));
-    const run = () => void this.drain();
-    if (this.options.windowMs > 0) setTimeout(run, this.options.windowMs);
-    else setImmediate(run);
+    setImmediate(() => void this.drain());
   }
 
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
+        if (this.options.windowMs > 0 && this.queuedEvents() < this.options.maxEvents) {
+          await new Promise((r) => setTimeout(r, this.options.windowMs));
+        }
         const group = this.takeGroup();
+        const t0 = performance.now();
         await this.commitGroup(group);
+        this.log.debug({ events: group.reduce((n, u) => n + u.events.length, 0), ms: performance.now() - t0 }, 'group committed');
       }
     } finally {
       this.running = false;
       this.markIdle();
     }
+  }
+
+  private queuedEvents(): number {
+    let n = 0;
+    for (const unit of this.queue) n += unit.events.length;
+    return n;
   }
 
   private takeGroup(): Unit[] {
@@ -145,7 +154,7 @@ export class Committer {
     for (const index of firstIndex.values()) {
       candidates.push({ ...(all[index] as PreparedEvent), seq: ++seq });
     }
-    const inserted = await this.repo.insertBatch(prevSeq, seq, candidates.map((e) => toRow(e, receivedAt)));
+    const inserted = await this.repo.insertBatch(prevSeq, seq, toRecords(candidates, receivedAt));
     this.lastSeq = seq;
 
     const stored = new Map<string, PublishResult>();

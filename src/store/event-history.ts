@@ -1,6 +1,6 @@
 import type { Event, HistoryPage, HistoryQuery, Priority } from '../schemas/event.js';
-import type { EventRepository, IdFilterField, ScanIndex } from './event-repository.js';
-import { SEQ_MAX, fromRow, isExpired, padSeq, typeKey, type EventRow } from './event-rows.js';
+import type { EventRepository, ScanIndex } from './event-repository.js';
+import { SEQ_MAX, fromRow, isExpired, typeKey, type EventRow, type RefField } from './event-rows.js';
 
 /** Most rows one history request examines per index stream before it returns a short page with a cursor. */
 export const SCAN_BUDGET = 5000;
@@ -134,7 +134,7 @@ function indexStream(repo: EventRepository, req: HistoryRequest, eventType: stri
   const prefix = `${eventType} `;
   return readStream(
     (from, limit) => repo.scan(field, from, limit),
-    asc ? typeKey(eventType, startSeq) : `${prefix}${padSeq(startSeq)}`,
+    typeKey(eventType, startSeq),
     (row) => {
       const key = asc ? row.type_key : row.type_rkey;
       return { key, inRange: key.startsWith(prefix) };
@@ -143,17 +143,22 @@ function indexStream(repo: EventRepository, req: HistoryRequest, eventType: stri
   );
 }
 
-async function idStream(repo: EventRepository, req: HistoryRequest, field: IdFilterField, value: string, matches: (e: Event) => boolean): Promise<StreamResult> {
-  const rows = await repo.byIdFilter(field, value);
-  const sorted = rows
+async function idStream(repo: EventRepository, req: HistoryRequest, field: RefField, value: string, matches: (e: Event) => boolean): Promise<StreamResult> {
+  const refs = (await repo.refsOf(field, value))
     .filter((r) => r.seq > req.after && r.seq < req.before)
     .sort((a, b) => (req.order === 'asc' ? a.seq - b.seq : b.seq - a.seq));
   const found: Event[] = [];
-  for (const row of sorted) {
-    const event = fromRow(row);
-    if (!matches(event)) continue;
-    found.push(event);
-    if (found.length > req.limit) return { matches: found, frontier: row.seq };
+  for (let offset = 0; offset < refs.length; offset += req.limit + 1) {
+    const slice = refs.slice(offset, offset + req.limit + 1);
+    const bySeq = new Map((await repo.getByIds(slice.map((r) => String(r.event_id)))).map((row) => [row.seq, row]));
+    for (const ref of slice) {
+      const row = bySeq.get(ref.seq);
+      if (!row) continue;
+      const event = fromRow(row);
+      if (!matches(event)) continue;
+      found.push(event);
+      if (found.length > req.limit) return { matches: found, frontier: row.seq };
+    }
   }
   return { matches: found, frontier: null };
 }

@@ -1,6 +1,6 @@
 import { RecordId, type Surreal } from 'surrealdb';
 import type { Event } from '../schemas/event.js';
-import { SEQ_MAX, padSeq, type EventRow } from './event-rows.js';
+import { SEQ_MAX, expiryId, padSeq, refIds, refKey, type EventRecords, type EventRow, type RefField } from './event-rows.js';
 
 /** The seq counter moved under us: another writer on the same database committed first. */
 export class SeqMovedError extends Error {}
@@ -10,7 +10,6 @@ export const isWriteConflict = (error: unknown): boolean =>
 
 /** An ordered index Herald scans: `seq`/`rseq`, or one type's `type_key`/`type_rkey`. */
 export type ScanIndex = 'seq' | 'rseq' | 'type_key' | 'type_rkey';
-export type IdFilterField = 'correlation_id' | 'workflow_id' | 'session_id';
 
 /**
  * All SurrealQL about events. Scans are one-sided ranges on a single-field index with LIMIT and nothing else
@@ -32,16 +31,18 @@ export class EventRepository {
    * shared counter — so seqs are unique and follow commit order even with several writers on one database.
    * Rows whose id already exists are skipped; returns the ids that were inserted.
    */
-  async insertBatch(prevSeq: number, lastSeq: number, rows: EventRow[]): Promise<Set<string>> {
+  async insertBatch(prevSeq: number, lastSeq: number, records: EventRecords): Promise<Set<string>> {
     const responses = await this.db
       .query(
         `BEGIN;
         LET $cur = (SELECT VALUE value FROM ONLY herald_seq:event) ?? 0;
         IF $cur != $prev { THROW "herald:seq_moved" };
         UPSERT herald_seq:event SET value = $last RETURN NONE;
+        ${records.refs.length > 0 ? 'INSERT IGNORE INTO event_ref $refs RETURN NONE;' : ''}
+        ${records.expiries.length > 0 ? 'INSERT IGNORE INTO event_expiry $expiries RETURN NONE;' : ''}
         INSERT IGNORE INTO event $rows RETURN VALUE record::id(id);
         COMMIT;`,
-        { prev: prevSeq, last: lastSeq, rows },
+        { prev: prevSeq, last: lastSeq, rows: records.events, refs: records.refs, expiries: records.expiries },
       )
       .responses();
     const failures = responses.filter((r) => !r.success);
@@ -80,37 +81,52 @@ export class EventRepository {
     return rows;
   }
 
-  /** Every event with this correlation/workflow/session id (an equality index lookup). */
-  async byIdFilter(field: IdFilterField, value: string): Promise<EventRow[]> {
+  /** (seq, event id) of every event carrying this correlation/workflow/session id. */
+  async refsOf(field: RefField, value: string): Promise<Array<{ seq: number; event_id: string }>> {
     const [rows] = await this.db
-      .query<[EventRow[]]>(`SELECT * FROM event WHERE ${field} = $value`, { value })
+      .query<[Array<{ seq: number; event_id: string }>]>(
+        'SELECT seq, record::id(event) AS event_id FROM event_ref WHERE ref = $ref',
+        { ref: refKey(field, value) },
+      )
       .collect();
     return rows;
   }
 
-  /** Deletes up to `limit` events whose expires_at lies between the epoch and `now`; returns how many. */
+  /** Deletes events with their ref and expiry rows. */
+  async deleteEvents(eventIds: string[]): Promise<void> {
+    if (eventIds.length === 0) return;
+    await this.db
+      .query('BEGIN; DELETE $events RETURN NONE; DELETE $refs RETURN NONE; DELETE $expiries RETURN NONE; COMMIT;', {
+        events: eventIds.map((id) => new RecordId('event', id)),
+        refs: eventIds.flatMap(refIds),
+        expiries: eventIds.map(expiryId),
+      })
+      .collect();
+  }
+
+  /** Deletes up to `limit` events whose expires_at has passed; returns how many. */
   async purgeExpired(now: Date, limit: number): Promise<number> {
+    // The inner range is the whole WHERE (see the class comment); the outer filter then picks the expired.
     const [ids] = await this.db
-      .query<[RecordId[]]>(
-        'SELECT VALUE id FROM (SELECT id, expires_at FROM event WHERE expires_at > $epoch LIMIT $limit) WHERE expires_at <= $now',
+      .query<[string[]]>(
+        'SELECT VALUE record::id(event) FROM (SELECT event, expires_at FROM event_expiry WHERE expires_at > $epoch LIMIT $limit) WHERE expires_at <= $now',
         { epoch: new Date(0), now, limit },
       )
       .collect();
-    if (ids.length === 0) return 0;
-    await this.db.query('DELETE $ids RETURN NONE', { ids }).collect();
+    await this.deleteEvents(ids.map(String));
     return ids.length;
   }
 
-  /** Deletes the events with the lowest seqs, up to and including `maxSeq`, at most `limit` of them. */
+  /** Deletes, oldest first, events with seq ≤ maxSeq or received before `receivedBefore`; at most `limit`. */
   async purgeUpTo(maxSeq: number, limit: number, receivedBefore: Date | null): Promise<{ deleted: number; done: boolean }> {
     const rows = await this.scan('seq', 0, limit);
-    const doomed: RecordId[] = [];
+    const doomed: string[] = [];
     for (const row of rows) {
-      const receivedAt = new Date(row.received_at.toISOString()).getTime();
-      if (row.seq > maxSeq && (receivedBefore === null || receivedAt >= receivedBefore.getTime())) break;
-      doomed.push(row.id);
+      const young = receivedBefore === null || row.received_at >= receivedBefore.getTime();
+      if (row.seq > maxSeq && young) break;
+      doomed.push(String(row.id.id));
     }
-    if (doomed.length > 0) await this.db.query('DELETE $ids RETURN NONE', { ids: doomed }).collect();
+    await this.deleteEvents(doomed);
     return { deleted: doomed.length, done: doomed.length < rows.length || rows.length < limit };
   }
 
