@@ -92,6 +92,8 @@ export const HistoryQuery = Type.Object(
     before: Type.Optional(Type.String({ pattern: SEQ_PATTERN })),
     order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    /** The API key, for clients that cannot set an Authorization header (browser WebSockets). */
+    token: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { event, tempRocksDb, testApp } from './helpers/app.js';
+import { prepareEvent } from '../src/events/prepare.js';
+
+describe('two app instances writing to one database', () => {
+  let store: Awaited<ReturnType<typeof tempRocksDb>>;
+  let a: FastifyInstance;
+  let b: FastifyInstance;
+  beforeAll(async () => {
+    store = await tempRocksDb();
+    a = await testApp({}, store.db);
+    b = await testApp({}, store.db);
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    await store.dispose();
+  });
+
+  it('never gives two events one seq, and seqs follow commit order', async () => {
+    const perInstance = 300;
+    const publish = (app: FastifyInstance, i: number) =>
+      app.inject({ method: 'POST', url: '/events', payload: event({ payload: { i } }) });
+    const results = await Promise.all(
+      Array.from({ length: perInstance }, (_, i) => [publish(a, i), publish(b, i)]).flat(),
+    );
+    expect(results.every((r) => r.statusCode === 201)).toBe(true);
+    const seqs = results.map((r) => r.json().event.seq as number);
+    expect(new Set(seqs).size).toBe(perInstance * 2);
+
+    // Every acknowledged event is visible from either instance, once, in seq order.
+    const page = (await b.inject({ url: '/events?order=asc&limit=1000' })).json() as { events: Array<{ seq: number }> };
+    expect(page.events.map((e) => e.seq)).toEqual([...seqs].sort((x, y) => x - y));
+    expect((await a.inject({ url: '/health' })).json().last_seq).toBe(Math.max(...seqs));
+  });
+
+  it('keeps the one-row-per-event_id rule across instances', async () => {
+    const id = crypto.randomUUID();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).inject({ method: 'POST', url: '/events', payload: event({ event_id: id }) })),
+    );
+    expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.statusCode === 200)).toHaveLength(7);
+    const page = (await a.inject({ url: '/events?limit=1000' })).json() as { events: Array<{ event_id: string }> };
+    expect(page.events.filter((e) => e.event_id === id)).toHaveLength(1);
+  });
+});
+
+describe('shutdown', () => {
+  it('commits every publish queued before close, then refuses new ones', async () => {
+    const app = await testApp();
+    const pending = Array.from({ length: 50 }, (_, i) => app.committer.publish([prepareEvent(event({ payload: { i } }) as never, new Date())]));
+    await app.close();
+    const results = await Promise.all(pending);
+    await expect(app.committer.publish([prepareEvent(event() as never, new Date())])).rejects.toThrow(/shutting down/);
+    expect(results.flat().every((r) => r.created)).toBe(true);
+    expect(new Set(results.flat().map((r) => r.event.seq)).size).toBe(50);
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, EnvSchema, loadConfig } from '../src/config.js';
+import { parseDuration } from '../src/lib/duration.js';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(8080);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.db.url).toBe('rocksdb://./data/herald');
+    expect(config.apiKeys).toEqual([]);
+    expect(config.webhooks).toEqual({ allowPrivate: false, timeoutMs: 30_000, retryScheduleMs: [5e3, 3e5, 18e5, 72e5, 18e6, 36e6, 36e6] });
+    expect(config.cleanup.intervalMs).toBe(3_600_000);
+    expect(config.bodyLimit).toBe(1024 * 1024);
+  });
+
+  it('parses API keys and their scopes', () => {
+    const config = loadConfig({ HERALD_API_KEYS: 'a:publish+read,b:admin' });
+    expect(config.apiKeys).toEqual([{ key: 'a', scopes: ['publish', 'read'] }, { key: 'b', scopes: ['admin'] }]);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['LOG_LEVEL', 'loud'],
+    ['HERALD_DB_URL', 'postgres://x'],
+    ['HERALD_API_KEYS', 'nocolon'],
+    ['HERALD_API_KEYS', 'k:write'],
+    ['HERALD_RETRY_SCHEDULE', '5s,soon'],
+    ['HERALD_CLEANUP_INTERVAL', '10 minutes'],
+    ['HERALD_WEBHOOK_ALLOW_PRIVATE', 'yes'],
+  ])('rejects %s=%s naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrowError(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrowError(new RegExp(name));
+  });
+
+  it('documents every variable with a default and a description', () => {
+    for (const [name, schema] of Object.entries(EnvSchema.properties)) {
+      expect(schema.default, name).toBeDefined();
+      expect(schema.description, name).toBeTruthy();
+    }
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([['500ms', 500], ['5s', 5000], ['5m', 300_000], ['2h', 7_200_000], ['7d', 604_800_000], ['0', 0], ['1.5s', 1500]])(
+    '%s = %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms),
+  );
+  it('rejects garbage', () => expect(() => parseDuration('5 sec')).toThrow(/invalid duration/));
+});

@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { countEvents, event, testApp } from './helpers/app.js';
+
+let app: FastifyInstance;
+beforeAll(async () => {
+  app = await testApp({ HERALD_BODY_LIMIT: '4096' });
+});
+afterAll(async () => {
+  await app.close();
+});
+
+const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as object });
+
+describe('POST /events', () => {
+  it('stores an event with the seed defaults and a server seq', async () => {
+    const res = await post('/events', event());
+    expect(res.statusCode).toBe(201);
+    const stored = res.json().event;
+    expect(stored).toMatchObject({
+      event_type: 'task_progress', source: 'agent-1', target: null, payload: { progress: 0.5 }, metadata: {},
+      priority: 'normal', correlation_id: null, workflow_id: null, session_id: null, retry_count: 0,
+      max_retries: null, expires_at: null,
+    });
+    expect(stored.event_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Number.isInteger(stored.seq) && stored.seq > 0).toBe(true);
+    expect(Date.parse(stored.timestamp)).toBeGreaterThan(Date.now() - 60_000);
+    const fetched = await app.inject({ url: `/events/${stored.event_id}` });
+    expect(fetched.json()).toEqual(stored);
+  });
+
+  it('is idempotent on event_id: the same id again answers 200 with the stored event', async () => {
+    const id = randomUUID();
+    const first = await post('/events', event({ event_id: id, payload: { n: 1 } }));
+    const before = await countEvents(app);
+    const again = await post('/events', event({ event_id: id, payload: { n: 2 } }));
+    expect(first.statusCode).toBe(201);
+    expect(again.statusCode).toBe(200);
+    expect(again.json().event).toEqual(first.json().event);
+    expect(await countEvents(app)).toBe(before);
+  });
+
+  it('collapses concurrent publishes of one event_id into one row', async () => {
+    const id = randomUUID();
+    const before = await countEvents(app);
+    const results = await Promise.all(Array.from({ length: 10 }, () => post('/events', event({ event_id: id }))));
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
+    expect(new Set(results.map((r) => r.json().event.seq)).size).toBe(1);
+    expect(await countEvents(app)).toBe(before + 1);
+  });
+
+  it('assigns strictly increasing seqs to concurrent publishes', async () => {
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => post('/events', event({ payload: { i } }))));
+    const seqs = results.map((r) => r.json().event.seq as number);
+    expect(new Set(seqs).size).toBe(100);
+  });
+
+  it('accepts any dotted event type and normalizes timestamps to UTC', async () => {
+    const res = await post('/events', event({ event_type: 'billing.invoice:paid-v2', timestamp: '2026-01-02T03:04:05+02:00' }));
+    expect(res.statusCode).toBe(201);
+    expect(res.json().event.timestamp).toBe('2026-01-02T01:04:05.000Z');
+  });
+});
+
+describe('POST /events/batch', () => {
+  it('stores all events atomically with the batch correlation_id stamped on each', async () => {
+    const correlation = randomUUID();
+    const res = await post('/events/batch', {
+      correlation_id: correlation,
+      events: [event({ event_type: 'task_started' }), event({ correlation_id: randomUUID() }), event({ event_type: 'task_completed' })],
+    });
+    expect(res.statusCode).toBe(201);
+    const events = res.json().events as Array<{ correlation_id: string; seq: number }>;
+    expect(events).toHaveLength(3);
+    expect(events.every((e) => e.correlation_id === correlation)).toBe(true);
+    expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
+    const history = await app.inject({ url: `/events?correlation_id=${correlation}&order=asc` });
+    expect(history.json().events.map((e: { seq: number }) => e.seq)).toEqual(events.map((e) => e.seq));
+  });
+
+  it('answers a repeated batch with the stored events and stores nothing new', async () => {
+    const body = { events: [event({ event_id: randomUUID() }), event({ event_id: randomUUID() })] };
+    const first = await post('/events/batch', body);
+    const before = await countEvents(app);
+    const again = await post('/events/batch', body);
+    expect(first.statusCode).toBe(201);
+    expect(again.statusCode).toBe(200);
+    expect(again.json().events).toEqual(first.json().events);
+    expect(await countEvents(app)).toBe(before);
+  });
+});
+
+describe('bad input gets the JSON error shape and stores nothing', () => {
+  const cases: Array<[string, () => Promise<{ statusCode: number; json: () => unknown }>, number, string]> = [
+    ['invalid JSON', () => app.inject({ method: 'POST', url: '/events', headers: { 'content-type': 'application/json' }, payload: '{"event_type":' }), 400, 'invalid_json'],
+    ['wrong field type', () => post('/events', event({ retry_count: '5' })), 400, 'validation_error'],
+    ['payload not an object', () => post('/events', event({ payload: [1, 2] })), 400, 'validation_error'],
+    ['unknown top-level field', () => post('/events', event({ colour: 'red' })), 400, 'validation_error'],
+    ['bad event_type pattern', () => post('/events', event({ event_type: 'Task Progress' })), 400, 'validation_error'],
+    ['event_type too long', () => post('/events', event({ event_type: 'a'.repeat(129) })), 400, 'validation_error'],
+    ['missing source', () => post('/events', { event_type: 'custom' }), 400, 'validation_error'],
+    ['bad priority', () => post('/events', event({ priority: 'urgent' })), 400, 'validation_error'],
+    ['non-uuid event_id', () => post('/events', event({ event_id: 'abc' })), 400, 'validation_error'],
+    ['non-uuid workflow_id', () => post('/events', event({ workflow_id: '123' })), 400, 'validation_error'],
+    ['bad timestamp', () => post('/events', event({ timestamp: 'yesterday' })), 400, 'validation_error'],
+    ['body over the limit', () => post('/events', event({ payload: { blob: 'x'.repeat(5000) } })), 413, 'payload_too_large'],
+    ['empty batch', () => post('/events/batch', { events: [] }), 400, 'validation_error'],
+    ['batch over 1000', () => post('/events/batch', { events: Array.from({ length: 1001 }, () => event()) }), 400, 'validation_error'],
+    ['repeated event_id inside a batch', () => { const id = randomUUID(); return post('/events/batch', { events: [event({ event_id: id }), event({ event_id: id })] }); }, 400, 'duplicate_event_id'],
+    ['unknown route', () => app.inject({ url: '/nope' }), 404, 'not_found'],
+    ['unknown event id', () => app.inject({ url: `/events/${randomUUID()}` }), 404, 'not_found'],
+    ['non-uuid event id in the path', () => app.inject({ url: '/events/not-a-uuid' }), 400, 'validation_error'],
+    ['bad cursor', () => app.inject({ url: '/events?after=abc' }), 400, 'validation_error'],
+    ['negative cursor', () => app.inject({ url: '/events?before=-1' }), 400, 'validation_error'],
+    ['limit 0', () => app.inject({ url: '/events?limit=0' }), 400, 'validation_error'],
+    ['limit over 1000', () => app.inject({ url: '/events?limit=1001' }), 400, 'validation_error'],
+    ['bad order', () => app.inject({ url: '/events?order=up' }), 400, 'validation_error'],
+    ['bad types filter', () => app.inject({ url: '/events?types=Bad%20Type' }), 400, 'validation_error'],
+    ['unknown query parameter', () => app.inject({ url: '/events?colour=red' }), 400, 'validation_error'],
+  ];
+  for (const [name, send, status, code] of cases) {
+    it(name, async () => {
+      const before = await countEvents(app);
+      const res = await send();
+      expect(res.statusCode).toBe(status);
+      const body = res.json() as { error: { code: string; message: string } };
+      expect(body.error.code).toBe(code);
+      expect(body.error.message.length).toBeGreaterThan(0);
+      expect(await countEvents(app)).toBe(before);
+    });
+  }
+
+  it('names the index of the one bad event in a batch', async () => {
+    const before = await countEvents(app);
+    const res = await post('/events/batch', { events: [event(), event(), event({ priority: 'urgent' }), event()] });
+    expect(res.statusCode).toBe(400);
+    const body = res.json() as { error: { message: string; details: Array<{ path: string }> } };
+    expect(body.error.details[0]?.path).toMatch(/^\/events\/2\b/);
+    expect(body.error.message).toContain('events/2');
+    expect(await countEvents(app)).toBe(before);
+  });
+});

@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Surreal } from 'surrealdb';
+import { buildApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { openConnection } from '../../src/store/connection.js';
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ HERALD_DB_URL: 'mem://', LOG_LEVEL: 'silent', HERALD_CLEANUP_INTERVAL: '0', ...env });
+}
+
+/** A Herald app on its own mem:// database (or on `db` when given). */
+export async function testApp(env: Record<string, string> = {}, db?: Surreal): Promise<FastifyInstance> {
+  const app = await buildApp({ config: testConfig(env), ...(db && { db }), logger: false });
+  await app.ready();
+  return app;
+}
+
+/** A temp RocksDB database — the engine that holds up under concurrent writers (notes §5). */
+export async function tempRocksDb(): Promise<{ db: Surreal; dispose: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-test-'));
+  const db = await openConnection({ ...testConfig().db, url: `rocksdb://${join(dir, 'db')}` });
+  return {
+    db,
+    dispose: async () => {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const event = (over: Record<string, unknown> = {}) => ({
+  event_type: 'task_progress',
+  source: 'agent-1',
+  payload: { progress: 0.5 },
+  ...over,
+});
+
+export async function countEvents(app: FastifyInstance): Promise<number> {
+  return app.store.events.count();
+}
