@@ -27,9 +27,7 @@ export async function purgeOnce(
   }
   let retained = 0;
   if (options.retentionMs > 0 || options.retentionMaxEvents > 0) {
-    const maxSeq = options.retentionMaxEvents > 0
-      ? Math.max(0, (await repo.currentSeq()) - options.retentionMaxEvents)
-      : 0;
+    const maxSeq = options.retentionMaxEvents > 0 ? await repo.seqBelowNewest(options.retentionMaxEvents) : 0;
     const receivedBefore = options.retentionMs > 0 ? new Date(now.getTime() - options.retentionMs) : null;
     for (;;) {
       const { deleted, done } = await repo.purgeUpTo(maxSeq, CHUNK, receivedBefore);

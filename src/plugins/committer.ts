@@ -9,10 +9,7 @@ declare module 'fastify' {
 
 export default fp(
   async (app) => {
-    const committer = new Committer(app.store.events, app.log.child({ component: 'committer' }), {
-      maxEvents: app.config.commit.maxEvents,
-      windowMs: app.config.commit.windowMs,
-    });
+    const committer = new Committer(app.store.events, app.log.child({ component: 'committer' }), app.config.commit);
     app.decorate('committer', committer);
     // Runs before the store's onClose (hooks run in reverse registration order), so queued events commit first.
     app.addHook('onClose', async () => {

@@ -58,7 +58,11 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
       querystring: HistoryQuery,
       response: { 200: HistoryPage, ...errorResponses },
     },
-  }, async (request) => readHistory(app.store.events, parseHistoryQuery(request.query)));
+  }, async (request) => {
+    const req = parseHistoryQuery(request.query);
+    if (req.order === 'asc') req.before = Math.min(req.before, app.committer.forwardReadLimit);
+    return readHistory(app.store.events, req, (seq) => app.committer.isUnanswered(seq));
+  });
 
   app.get('/events/:event_id', {
     config: { scope: 'read' },

@@ -13,7 +13,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
 
   const report = async () => {
     const up = await app.store.ping();
-    const lastSeq = up ? await app.store.events.currentSeq().catch(() => null) : null;
+    const lastSeq = up ? await app.store.events.newestSeq().catch(() => null) : null;
     return {
       status: up ? ('ok' as const) : ('degraded' as const),
       version,

@@ -2,9 +2,6 @@ import { RecordId, type Surreal } from 'surrealdb';
 import type { Event } from '../schemas/event.js';
 import { SEQ_MAX, expiryId, padSeq, refIds, refKey, type EventRecords, type EventRow, type RefField } from './event-rows.js';
 
-/** The seq counter moved under us: another writer on the same database committed first. */
-export class SeqMovedError extends Error {}
-
 export const isWriteConflict = (error: unknown): boolean =>
   error instanceof Error && /conflict|retry the transaction/i.test(error.message);
 
@@ -19,40 +16,49 @@ export type ScanIndex = 'seq' | 'rseq' | 'type_key' | 'type_rkey';
 export class EventRepository {
   constructor(private readonly db: Surreal) {}
 
-  async currentSeq(): Promise<number> {
-    const [value] = await this.db
-      .query<[number | undefined]>('RETURN (SELECT VALUE value FROM ONLY herald_seq:event) ?? 0;')
+  /**
+   * Leases `size` seqs for this process's committer and returns the first. The counter row is the only
+   * state writers share, and it is touched once per block, not per commit, so transactions can overlap.
+   */
+  async leaseSeqBlock(size: number): Promise<number> {
+    const [end] = await this.db
+      .query<[number]>('UPSERT ONLY herald_seq:event SET value += $size RETURN VALUE value', { size })
       .collect();
-    return value ?? 0;
+    return end - size + 1;
   }
 
-  /**
-   * Stores rows whose seqs run from prevSeq+1 upward, in one transaction that first checks-and-advances the
-   * shared counter — so seqs are unique and follow commit order even with several writers on one database.
-   * Rows whose id already exists are skipped; returns the ids that were inserted.
-   */
-  async insertBatch(prevSeq: number, lastSeq: number, records: EventRecords): Promise<Set<string>> {
+  /** The highest stored seq, or 0 for an empty store. */
+  async newestSeq(): Promise<number> {
+    const [row] = await this.scan('rseq', 0, 1);
+    return row ? row.seq : 0;
+  }
+
+  /** The seq of the event just older than the `n` newest (0 when there are no more than n). */
+  async seqBelowNewest(n: number): Promise<number> {
+    const [rows] = await this.db
+      .query<[Array<{ seq: number }>]>('SELECT seq FROM event WHERE rseq > 0 LIMIT 1 START $n', { n })
+      .collect();
+    return rows[0]?.seq ?? 0;
+  }
+
+  /** Stores events with their ref and expiry rows in one transaction; skips event_ids already stored. */
+  async insertBatch(records: EventRecords): Promise<Set<string>> {
     const responses = await this.db
       .query(
         `BEGIN;
-        LET $cur = (SELECT VALUE value FROM ONLY herald_seq:event) ?? 0;
-        IF $cur != $prev { THROW "herald:seq_moved" };
-        UPSERT herald_seq:event SET value = $last RETURN NONE;
         ${records.refs.length > 0 ? 'INSERT IGNORE INTO event_ref $refs RETURN NONE;' : ''}
         ${records.expiries.length > 0 ? 'INSERT IGNORE INTO event_expiry $expiries RETURN NONE;' : ''}
         INSERT IGNORE INTO event $rows RETURN VALUE record::id(id);
         COMMIT;`,
-        { prev: prevSeq, last: lastSeq, rows: records.events, refs: records.refs, expiries: records.expiries },
+        { rows: records.events, refs: records.refs, expiries: records.expiries },
       )
       .responses();
     const failures = responses.filter((r) => !r.success);
     if (failures.length > 0) {
       const messages = failures.map((f) => (f.success ? '' : f.error.message));
-      if (messages.some((m) => m.includes('herald:seq_moved'))) throw new SeqMovedError('seq counter moved');
-      const real = messages.find((m) => !/not executed due to a failed transaction/.test(m)) ?? messages[0];
-      throw new Error(real);
+      throw new Error(messages.find((m) => !/not executed due to a failed transaction/.test(m)) ?? messages[0]);
     }
-    // One response per statement, BEGIN and COMMIT included: the INSERT's is second to last.
+    // One response per statement, BEGIN and COMMIT included: the event INSERT's is second to last.
     const inserted = responses.at(-2);
     const ids = inserted && inserted.success ? (inserted.result as string[]) : [];
     return new Set(ids.map(String));

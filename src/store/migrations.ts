@@ -21,7 +21,7 @@ DEFINE INDEX IF NOT EXISTS event_ref_ref ON event_ref FIELDS ref;
 DEFINE TABLE IF NOT EXISTS event_expiry SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS event_expiry_at ON event_expiry FIELDS expires_at;
 DEFINE TABLE IF NOT EXISTS herald_seq SCHEMAFULL;
-DEFINE FIELD IF NOT EXISTS value ON herald_seq TYPE int;
+DEFINE FIELD IF NOT EXISTS value ON herald_seq TYPE int DEFAULT 0;
 `;
 
 export async function migrate(db: Surreal): Promise<void> {
