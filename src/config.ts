@@ -36,20 +36,20 @@ export const EnvSchema = Type.Object({
   HERALD_COMMIT_MAX_EVENTS: integer('256', 'Group commit: most events per transaction (a batch request is never split)'),
   HERALD_COMMIT_IN_FLIGHT: integer('2', 'Group commit: transactions in flight at once (overlapping commits share a disk sync)'),
   HERALD_SEQ_BLOCK: integer('1000', 'Seqs a process leases from the shared counter at a time'),
-  HERALD_COMMIT_WINDOW: duration('0', 'Group commit: wait this long for more events before committing when idle'),
+  HERALD_COMMIT_WINDOW: duration('0', 'Group commit: wait this long for more events before each transaction that is not full (0 = commit at once)'),
   HERALD_CLEANUP_INTERVAL: duration('1h', 'How often expired events and retention are purged (0 = never)'),
   HERALD_RETENTION: duration('0', 'Delete events received longer ago than this (0 = keep forever)'),
   HERALD_RETENTION_MAX_EVENTS: integer('0', 'Keep at most this many newest events (0 = unlimited)'),
   HERALD_SHUTDOWN_TIMEOUT: duration('10s', 'Graceful shutdown deadline before the process exits anyway'),
   HERALD_WEBHOOK_ALLOW_PRIVATE: Type.Union([Type.Literal('true'), Type.Literal('false')], {
     default: 'false',
-    description: 'Allow webhook callbacks to loopback/private addresses',
+    description: 'Allow webhook callbacks to loopback/private addresses (read by the webhook worker)',
   }),
-  HERALD_WEBHOOK_TIMEOUT: duration('30s', 'Webhook request timeout'),
+  HERALD_WEBHOOK_TIMEOUT: duration('30s', 'Webhook request timeout (read by the webhook worker)'),
   HERALD_RETRY_SCHEDULE: Type.String({
     default: '5s,5m,30m,2h,5h,10h,10h',
     pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)(,\\d+(\\.\\d+)?(ms|s|m|h|d))*$',
-    description: 'Webhook retry delays',
+    description: 'Webhook retry delays (read by the webhook worker)',
   }),
 });
 export type Env = Static<typeof EnvSchema>;
