@@ -106,9 +106,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (value !== undefined && value !== '') picked[name] = value;
   }
   const env = Value.Default(EnvSchema, picked) as Env;
-  const problems = [...Value.Errors(EnvSchema, env)].map(
-    (e) => `${e.path.slice(1)}=${JSON.stringify(ValuePointer.Get(env, e.path))}: ${e.message}`,
-  );
+  const problems = [...Value.Errors(EnvSchema, env)].map((e) => {
+    const name = e.path.slice(1);
+    const expected = (EnvSchema.properties as Record<string, { description?: string }>)[name]?.description;
+    return `${name}=${JSON.stringify(ValuePointer.Get(env, e.path))}: ${e.message}${expected ? ` (${expected})` : ''}`;
+  });
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
 
   const port = Number(env.PORT);
