@@ -146,7 +146,7 @@ export class Committer {
   private async assignSeqs(size: number): Promise<number> {
     if (this.nextSeq + size - 1 > this.blockEnd || this.nextSeq === 0) {
       const lease = Math.max(this.options.seqBlock, size);
-      const first = await this.repo.leaseSeqBlock(lease);
+      const first = await this.retryConflicts(() => this.repo.leaseSeqBlock(lease));
       this.nextSeq = first;
       this.blockEnd = first + lease - 1;
     }
@@ -207,14 +207,19 @@ export class Committer {
     }
   }
 
-  private async commitWithRetry(events: Event[]): Promise<PublishResult[]> {
+  private commitWithRetry(events: Event[]): Promise<PublishResult[]> {
+    return this.retryConflicts(() => this.commitOnce(events));
+  }
+
+  /** Runs `work` again after a write conflict (another writer touched the same key), with a little jitter. */
+  private async retryConflicts<T>(work: () => Promise<T>): Promise<T> {
     const attempts = this.options.maxAttempts ?? 50;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.commitOnce(events);
+        return await work();
       } catch (error) {
         if (!isWriteConflict(error)) throw error;
-        if (attempt >= attempts) throw new StoreUnavailableError(`could not commit after ${attempts} attempts: ${String(error)}`);
+        if (attempt >= attempts) throw new StoreUnavailableError(`gave up after ${attempts} write conflicts: ${String(error)}`);
         await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
       }
     }

@@ -24,13 +24,14 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
   };
   const schema = { summary: 'Liveness and store status (the seed page polls /api/health)', response: { 200: Health, 503: Health } };
   for (const url of ['/health', '/api/health']) {
-    app.get(url, { schema }, async (_request, reply) => {
+    app.get(url, { schema, logLevel: 'warn' }, async (_request, reply) => {
       const body = await report();
       return reply.status(body.status === 'ok' ? 200 : 503).send(body);
     });
   }
 
   app.get('/ready', {
+    logLevel: 'warn',
     schema: { summary: 'Readiness: 503 until the store answers, and while shutting down', response: { 200: Ready, 503: Ready } },
   }, async (_request, reply) => {
     if (closing) return reply.status(503).send({ ready: false, reason: 'shutting down' });

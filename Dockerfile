@@ -1,0 +1,59 @@
+# Herald container image. Two stages:
+#   build   — installs all dependencies and compiles src/ to dist/ (tsconfig.build.json)
+#   runtime — production dependencies only, the compiled dist/, runs as the non-root `node` user
+#
+# The base is Debian (glibc): @surrealdb/node loads its prebuilt linux-<arch>-gnu .node addon,
+# so an Alpine (musl) base is not used. See docs/deployment.md.
+
+###
+# build
+###
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+###
+# runtime
+###
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+
+COPY package.json package-lock.json ./
+# Production dependencies only. @surrealdb/node ships the native engine for every platform inside one
+# package (~150 MB); keep only this image's linux-<arch>-gnu binary and fail the build if it is missing.
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && npm cache clean --force \
+ && keep="surrealdb-node.linux-$(node -p process.arch)-gnu.node" \
+ && test -f "node_modules/@surrealdb/node/dist/$keep" \
+ && find node_modules/@surrealdb/node/dist -name '*.node' ! -name "$keep" -delete
+
+# package.json stays next to dist/: the health route reads the version from ../../package.json.
+COPY --from=build /app/dist ./dist
+
+# Embedded RocksDB lives on /data by default. Create it owned by `node` *before* declaring the VOLUME so a
+# fresh named volume is initialised with that ownership. (With HERALD_DB_URL=ws://… it stays unused.)
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
+
+ENV PORT=8080 \
+    HOST=0.0.0.0 \
+    HERALD_DB_URL=rocksdb:///data/herald
+
+USER node
+EXPOSE 8080
+
+# Slim images have no curl/wget: probe GET /health with Node's built-in fetch. /health answers 200 when the
+# store answers and 503 ("degraded") when it does not, so the container turns unhealthy when its database
+# is unreachable. It is public (no API key needed) and 127.0.0.1 is always allowed.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+# server.ts handles SIGTERM/SIGINT itself (drain, commit queued events, close the store, exit), so node can
+# run as PID 1. Keep `docker stop` grace above HERALD_SHUTDOWN_TIMEOUT (10s default).
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/server.js"]
