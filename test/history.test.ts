@@ -139,7 +139,7 @@ describe('a rare filter over a long history', () => {
         const n = Math.min(1000, total - start);
         const res = await local.inject({
           method: 'POST', url: '/events/batch',
-          payload: { events: Array.from({ length: n }, (_, k) => event({ source: rare.has(start + k) ? 'rare' : 'common' })) },
+          payload: { events: Array.from({ length: n }, (_, k) => rare.has(start + k) ? event({ source: 'rare', event_type: 'rare_type' }) : event({ source: 'common' })) },
         });
         expect(res.statusCode).toBe(201);
       }
@@ -157,6 +157,19 @@ describe('a rare filter over a long history', () => {
       expect(found).toHaveLength(3);
       expect(found).toEqual([...found].sort((a, b) => b - a));
       expect(pages).toBeGreaterThanOrEqual(3);
+
+      // A rare type has its own index stream, whose windows widen until they find it.
+      for (const order of ['desc', 'asc']) {
+        const byType: number[] = [];
+        let next: string | null = null;
+        do {
+          const cursor = next === null ? '' : order === 'asc' ? `&after=${next}` : `&before=${next}`;
+          const page = (await local.inject({ url: `/events?types=rare_type&order=${order}&limit=2${cursor}` })).json() as { events: Ev[]; next_cursor: string | null };
+          byType.push(...page.events.map((e) => e.seq));
+          next = page.next_cursor;
+        } while (next !== null);
+        expect(byType).toEqual(order === 'asc' ? [...found].reverse() : found);
+      }
     } finally {
       await local.close();
     }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { createRequire } from 'node:module';
 import { Health, Ready } from '../schemas/health.js';
+import { newestSeq } from '../store/event-history.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -13,7 +14,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
 
   const report = async () => {
     const up = await app.store.ping();
-    const lastSeq = up ? await app.store.events.newestSeq().catch(() => null) : null;
+    const lastSeq = up ? await newestSeq(app.store.events).catch(() => null) : null;
     return {
       status: up ? ('ok' as const) : ('degraded' as const),
       version,

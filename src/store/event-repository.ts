@@ -27,10 +27,12 @@ export class EventRepository {
     return end - size + 1;
   }
 
-  /** The highest stored seq, or 0 for an empty store. */
-  async newestSeq(): Promise<number> {
-    const [row] = await this.scan('rseq', 0, 1);
-    return row ? row.seq : 0;
+  /** No event has a higher seq: the end of the last block any writer leased (0 before the first). */
+  async seqUpperBound(): Promise<number> {
+    const [value] = await this.db
+      .query<[number | undefined]>('RETURN (SELECT VALUE value FROM ONLY herald_seq:event) ?? 0')
+      .collect();
+    return value ?? 0;
   }
 
   /** The seq of the event just older than the `n` newest (0 when there are no more than n). */
@@ -75,6 +77,14 @@ export class EventRepository {
     if (eventIds.length === 0) return [];
     const [rows] = await this.db
       .query<[EventRow[]]>('SELECT * FROM $ids', { ids: eventIds.map((id) => new RecordId('event', id)) })
+      .collect();
+    return rows;
+  }
+
+  /** Every row with `from` < `field` ≤ `to` — a range bounded on both sides, which the engine reads cheaply. */
+  async scanRange(field: ScanIndex, from: number | string, to: number | string): Promise<EventRow[]> {
+    const [rows] = await this.db
+      .query<[EventRow[]]>(`SELECT * FROM event WHERE ${field} > $from AND ${field} <= $to`, { from, to })
       .collect();
     return rows;
   }
