@@ -34,8 +34,6 @@ export const EnvSchema = Type.Object({
   HERALD_BODY_LIMIT: integer('1048576', 'Max bytes of a POST /events body'),
   HERALD_BATCH_BODY_LIMIT: integer('16777216', 'Max bytes of a POST /events/batch body'),
   HERALD_COMMIT_MAX_EVENTS: integer('256', 'Group commit: most events per transaction (a batch request is never split)'),
-  HERALD_COMMIT_IN_FLIGHT: integer('2', 'Group commit: transactions in flight at once (overlapping commits share a disk sync)'),
-  HERALD_SEQ_BLOCK: integer('1000', 'Seqs a process leases from the shared counter at a time'),
   HERALD_COMMIT_WINDOW: duration('0', 'Group commit: wait this long for more events before each transaction that is not full (0 = commit at once)'),
   HERALD_CLEANUP_INTERVAL: duration('1h', 'How often expired events and retention are purged (0 = never)'),
   HERALD_RETENTION: duration('0', 'Delete events received longer ago than this (0 = keep forever)'),
@@ -79,8 +77,6 @@ export const ConfigSchema = Type.Object({
   commit: Type.Object({
     maxEvents: Type.Integer({ minimum: 1 }),
     windowMs: Type.Integer({ minimum: 0 }),
-    maxInFlight: Type.Integer({ minimum: 1 }),
-    seqBlock: Type.Integer({ minimum: 1 }),
   }),
   cleanup: Type.Object({
     intervalMs: Type.Integer({ minimum: 0 }),
@@ -133,8 +129,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     commit: {
       maxEvents: Math.max(1, Number(env.HERALD_COMMIT_MAX_EVENTS)),
       windowMs: parseDuration(env.HERALD_COMMIT_WINDOW),
-      maxInFlight: Math.max(1, Number(env.HERALD_COMMIT_IN_FLIGHT)),
-      seqBlock: Math.max(1, Number(env.HERALD_SEQ_BLOCK)),
     },
     cleanup: {
       intervalMs: parseDuration(env.HERALD_CLEANUP_INTERVAL),

@@ -58,11 +58,7 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
       querystring: HistoryQuery,
       response: { 200: HistoryPage, ...errorResponses },
     },
-  }, async (request) => {
-    const req = parseHistoryQuery(request.query);
-    if (req.order === 'asc') req.before = Math.min(req.before, app.committer.forwardReadLimit);
-    return readHistory(app.store.events, req, (seq) => app.committer.isUnanswered(seq));
-  });
+  }, async (request) => readHistory(app.store.events, parseHistoryQuery(request.query)));
 
   app.get('/events/:event_id', {
     config: { scope: 'read' },

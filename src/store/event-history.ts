@@ -165,18 +165,12 @@ async function idStream(repo: EventRepository, req: HistoryRequest, field: RefFi
  * explicit event type, or the global seq order; everything else is filtered here. A page can be short
  * (the scan budget ran out on a rare filter) — `next_cursor` then still says where to continue.
  */
-export async function readHistory(
-  repo: EventRepository,
-  req: HistoryRequest,
-  hidden: (seq: number) => boolean = () => false,
-  now = Date.now(),
-): Promise<HistoryPage> {
-  const visible = eventMatcher(req.filter, now);
-  const matches = (e: Event) => !hidden(e.seq) && visible(e);
+export async function readHistory(repo: EventRepository, req: HistoryRequest, now = Date.now()): Promise<HistoryPage> {
+  const matches = eventMatcher(req.filter, now);
   const idField = (['correlation_id', 'workflow_id', 'session_id'] as const).find((f) => req.filter[f] !== undefined);
   const exactTypes = req.filter.types.length > 0 && req.filter.types.every((t) => !t.includes('*'));
   let streams: StreamResult[];
-  // No stored seq exceeds the counter's leased maximum, so windows start there instead of at 2^53.
+  // No stored seq exceeds the counter, so windows start there instead of at 2^53.
   const upper = idField ? SEQ_MAX : await repo.seqUpperBound();
   if (idField) {
     streams = [await idStream(repo, req, idField, req.filter[idField] as string, matches)];

@@ -2,6 +2,9 @@ import { RecordId, type Surreal } from 'surrealdb';
 import type { Event } from '../schemas/event.js';
 import { SEQ_MAX, expiryId, padSeq, refIds, refKey, type EventRecords, type EventRow, type RefField } from './event-rows.js';
 
+/** Another writer advanced the seq counter since this one read it. */
+export class SeqMovedError extends Error {}
+
 export const isWriteConflict = (error: unknown): boolean =>
   error instanceof Error && /conflict|retry the transaction/i.test(error.message);
 
@@ -16,18 +19,7 @@ export type ScanIndex = 'seq' | 'rseq' | 'type_key' | 'type_rkey';
 export class EventRepository {
   constructor(private readonly db: Surreal) {}
 
-  /**
-   * Leases `size` seqs for this process's committer and returns the first. The counter row is the only
-   * state writers share, and it is touched once per block, not per commit, so transactions can overlap.
-   */
-  async leaseSeqBlock(size: number): Promise<number> {
-    const [end] = await this.db
-      .query<[number]>('UPSERT ONLY herald_seq:event SET value += $size RETURN VALUE value', { size })
-      .collect();
-    return end - size + 1;
-  }
-
-  /** No event has a higher seq: the end of the last block any writer leased (0 before the first). */
+  /** The seq counter: the highest seq any writer has committed (0 before the first event). */
   async seqUpperBound(): Promise<number> {
     const [value] = await this.db
       .query<[number | undefined]>('RETURN (SELECT VALUE value FROM ONLY herald_seq:event) ?? 0')
@@ -43,21 +35,28 @@ export class EventRepository {
     return rows[0]?.seq ?? 0;
   }
 
-  /** Stores events with their ref and expiry rows in one transaction; skips event_ids already stored. */
-  async insertBatch(records: EventRecords): Promise<Set<string>> {
+  /**
+   * Stores events whose seqs run from prevSeq+1 to lastSeq in one transaction that first checks and advances
+   * the shared counter, so seqs follow commit order across writers (SeqMovedError: another writer was first).
+   * Also writes the ref and expiry rows; skips event_ids already stored and returns the ids it inserted.
+   */
+  async insertBatch(prevSeq: number, lastSeq: number, records: EventRecords): Promise<Set<string>> {
     const responses = await this.db
       .query(
         `BEGIN;
+        IF ((SELECT VALUE value FROM ONLY herald_seq:event) ?? 0) != $prev { THROW "herald:seq_moved" };
+        UPSERT herald_seq:event SET value = $last RETURN NONE;
         ${records.refs.length > 0 ? 'INSERT IGNORE INTO event_ref $refs RETURN NONE;' : ''}
         ${records.expiries.length > 0 ? 'INSERT IGNORE INTO event_expiry $expiries RETURN NONE;' : ''}
         INSERT IGNORE INTO event $rows RETURN VALUE record::id(id);
         COMMIT;`,
-        { rows: records.events, refs: records.refs, expiries: records.expiries },
+        { prev: prevSeq, last: lastSeq, rows: records.events, refs: records.refs, expiries: records.expiries },
       )
       .responses();
     const failures = responses.filter((r) => !r.success);
     if (failures.length > 0) {
       const messages = failures.map((f) => (f.success ? '' : f.error.message));
+      if (messages.some((m) => m.includes('herald:seq_moved'))) throw new SeqMovedError('seq counter moved');
       throw new Error(messages.find((m) => !/not executed due to a failed transaction/.test(m)) ?? messages[0]);
     }
     // One response per statement, BEGIN and COMMIT included: the event INSERT's is second to last.
