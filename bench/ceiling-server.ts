@@ -1,0 +1,34 @@
+/**
+ * The ceiling: a bare Fastify 5 app that does everything Herald's POST /events does at the HTTP layer —
+ * parse JSON, validate the same TypeBox EventInput schema with the same strict Ajv setup as
+ * src/plugins/errors.ts — and then nothing: it replies 201 `{}`. `GET /noop` is the no-op read ceiling for
+ * the history bench; `GET /ready` lets the bench wait for it. Run as a child: PORT=… node --import tsx bench/ceiling-server.ts
+ */
+import Fastify from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv, type Options } from 'ajv';
+import addFormats from 'ajv-formats';
+import { EventInput } from '../src/schemas/event.js';
+
+function makeAjv(options: Options): Ajv {
+  const ajv = new Ajv({ useDefaults: true, allErrors: false, removeAdditional: false, ...options });
+  addFormats.default(ajv);
+  return ajv;
+}
+
+const app = Fastify({ logger: false }).withTypeProvider<TypeBoxTypeProvider>();
+const strict = makeAjv({ coerceTypes: false });
+const lenient = makeAjv({ coerceTypes: 'array' });
+app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : lenient).compile(schema));
+
+app.post('/events', { schema: { body: EventInput } }, async (_request, reply) => reply.status(201).send({}));
+app.get('/noop', async () => ({}));
+app.get('/ready', async () => ({ ready: true }));
+
+const stop = () => {
+  void app.close().finally(() => process.exit(0));
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
+
+await app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' });

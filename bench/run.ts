@@ -1,0 +1,47 @@
+/**
+ * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history), or all of them.
+ * Each scenario starts its own servers as child processes on fresh temp dirs and stops them at the end.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg, release } from 'node:os';
+import { ROOT } from './lib.js';
+import { runHistory } from './history.js';
+import { runPublish } from './publish.js';
+
+const SCENARIOS: Record<string, () => Promise<unknown>> = {
+  publish: runPublish,
+  history: runHistory,
+};
+
+const names = process.argv.slice(2).filter((a) => a !== '--');
+const unknown = names.filter((n) => !(n in SCENARIOS));
+if (unknown.length > 0) {
+  console.error(`unknown scenario(s): ${unknown.join(', ')}; choose from: ${Object.keys(SCENARIOS).join(', ')}`);
+  process.exit(2);
+}
+const selected = names.length > 0 ? names : Object.keys(SCENARIOS);
+
+const git = (...args: string[]) => {
+  try {
+    return execFileSync('git', args, { cwd: ROOT }).toString().trim();
+  } catch {
+    return '?';
+  }
+};
+// The numbers belong to the source as it is now: the commit plus a digest of any uncommitted change to src/.
+const dirty = git('status', '--porcelain', '--', 'src');
+const srcState = `${git('rev-parse', '--short', 'HEAD')}${dirty ? ` + uncommitted src changes (diff sha1 ${execFileSync('sha1sum', { input: git('diff', 'HEAD', '--', 'src') }).toString().slice(0, 12)}; ${dirty.split('\n').length} files)` : ''}`;
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+console.log(`Herald bench: ${selected.join(', ')} — node ${process.version}, ${cpus().length} cpus, kernel ${release()}, ${new Date().toISOString()}`);
+console.log(`source: ${srcState}; load average before: ${load()}`);
+let failed = false;
+for (const name of selected) {
+  try {
+    await (SCENARIOS[name] as () => Promise<unknown>)();
+  } catch (error) {
+    failed = true;
+    console.error(`\n${name} failed:`, error);
+  }
+}
+console.log(`\nload average after: ${load()}`);
+process.exit(failed ? 1 : 0);
