@@ -8,6 +8,7 @@ import authPlugin from './plugins/auth.js';
 import storePlugin from './plugins/store.js';
 import committerPlugin from './plugins/committer.js';
 import cleanupPlugin from './plugins/cleanup.js';
+import streamPlugin from './plugins/stream.js';
 import healthRoutes from './routes/health.js';
 import eventRoutes from './routes/events.js';
 
@@ -34,6 +35,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(storePlugin, options.db ? { db: options.db } : {});
   await app.register(committerPlugin);
   await app.register(cleanupPlugin);
+  await app.register(streamPlugin);
   await app.register(healthRoutes);
   await app.register(eventRoutes);
   return app;

@@ -35,6 +35,11 @@ export const EnvSchema = Type.Object({
   HERALD_BATCH_BODY_LIMIT: integer('16777216', 'Max bytes of a POST /events/batch body'),
   HERALD_COMMIT_MAX_EVENTS: integer('256', 'Group commit: most events per transaction (a batch request is never split)'),
   HERALD_COMMIT_WINDOW: duration('0', 'Group commit: wait this long for more events before each transaction that is not full (0 = commit at once)'),
+  HERALD_WS_MAX_BUFFER: integer('1048576', 'WebSocket: unsent bytes a client may fall behind before it is closed with 4000'),
+  HERALD_WS_MAX_MESSAGE: integer('1048576', 'WebSocket: largest client message in bytes (4503 above)'),
+  HERALD_WS_PING_INTERVAL: duration('25s', 'WebSocket: ping every client this often'),
+  HERALD_WS_PONG_TIMEOUT: duration('10s', 'WebSocket: drop a client that has not answered a ping within this'),
+  HERALD_WS_MAX_BAD_MESSAGES: integer('10', 'WebSocket: invalid messages tolerated per 10 s before closing with 1008'),
   HERALD_CLEANUP_INTERVAL: duration('1h', 'How often expired events and retention are purged (0 = never)'),
   HERALD_RETENTION: duration('0', 'Delete events received longer ago than this (0 = keep forever)'),
   HERALD_RETENTION_MAX_EVENTS: integer('0', 'Keep at most this many newest events (0 = unlimited)'),
@@ -77,6 +82,13 @@ export const ConfigSchema = Type.Object({
   commit: Type.Object({
     maxEvents: Type.Integer({ minimum: 1 }),
     windowMs: Type.Integer({ minimum: 0 }),
+  }),
+  ws: Type.Object({
+    maxBufferBytes: Type.Integer({ minimum: 1 }),
+    maxMessageBytes: Type.Integer({ minimum: 64 }),
+    pingIntervalMs: Type.Integer({ minimum: 1 }),
+    pongTimeoutMs: Type.Integer({ minimum: 1 }),
+    maxBadMessages: Type.Integer({ minimum: 0 }),
   }),
   cleanup: Type.Object({
     intervalMs: Type.Integer({ minimum: 0 }),
@@ -129,6 +141,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     commit: {
       maxEvents: Math.max(1, Number(env.HERALD_COMMIT_MAX_EVENTS)),
       windowMs: parseDuration(env.HERALD_COMMIT_WINDOW),
+    },
+    ws: {
+      maxBufferBytes: Number(env.HERALD_WS_MAX_BUFFER),
+      maxMessageBytes: Number(env.HERALD_WS_MAX_MESSAGE),
+      pingIntervalMs: Math.max(1, parseDuration(env.HERALD_WS_PING_INTERVAL)),
+      pongTimeoutMs: Math.max(1, parseDuration(env.HERALD_WS_PONG_TIMEOUT)),
+      maxBadMessages: Number(env.HERALD_WS_MAX_BAD_MESSAGES),
     },
     cleanup: {
       intervalMs: parseDuration(env.HERALD_CLEANUP_INTERVAL),

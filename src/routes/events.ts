@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import '@fastify/websocket';
 import { Type } from '@sinclair/typebox';
 import { errorResponses } from '../schemas/common.js';
 import { BatchInput, Event, EventInput, EventParams, HistoryPage, HistoryQuery } from '../schemas/event.js';
@@ -51,14 +52,19 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
       .send({ events: results.map((r) => r.event) });
   });
 
-  app.get('/events', {
+  app.route({
+    method: 'GET',
+    url: '/events',
     config: { scope: 'read' },
     schema: {
-      summary: 'Event history, newest first by default, with cursors',
+      summary: 'Event history, newest first by default, with cursors; upgrades to the live stream',
       querystring: HistoryQuery,
       response: { 200: HistoryPage, ...errorResponses },
     },
-  }, async (request) => readHistory(app.store.events, parseHistoryQuery(request.query)));
+    handler: async (request) => readHistory(app.store.events, parseHistoryQuery(request.query)),
+    // The same path upgrades to the live stream (DESIGN.md: WebSocket /events).
+    wsHandler: (socket, request) => app.stream.accept(socket, request),
+  });
 
   app.get('/events/:event_id', {
     config: { scope: 'read' },

@@ -38,7 +38,8 @@ export class EventRepository {
   /**
    * Stores events whose seqs run from prevSeq+1 to lastSeq in one transaction that first checks and advances
    * the shared counter, so seqs follow commit order across writers (SeqMovedError: another writer was first).
-   * Also writes the ref and expiry rows; skips event_ids already stored and returns the ids it inserted.
+   * Also writes the ref and expiry rows, and the transaction's commit_log row (the live stream's feed);
+   * skips event_ids already stored and returns the ids it inserted.
    */
   async insertBatch(prevSeq: number, lastSeq: number, records: EventRecords): Promise<Set<string>> {
     const responses = await this.db
@@ -48,9 +49,14 @@ export class EventRepository {
         UPSERT herald_seq:event SET value = $last RETURN NONE;
         ${records.refs.length > 0 ? 'INSERT IGNORE INTO event_ref $refs RETURN NONE;' : ''}
         ${records.expiries.length > 0 ? 'INSERT IGNORE INTO event_expiry $expiries RETURN NONE;' : ''}
-        INSERT IGNORE INTO event $rows RETURN VALUE record::id(id);
+        LET $ins = INSERT IGNORE INTO event $rows RETURN VALUE record::id(id);
+        CREATE commit_log CONTENT { first: $prev + 1, last: $last, inserted: $ins, docs: $docs, at: time::now() } RETURN NONE;
+        RETURN $ins;
         COMMIT;`,
-        { prev: prevSeq, last: lastSeq, rows: records.events, refs: records.refs, expiries: records.expiries },
+        {
+          prev: prevSeq, last: lastSeq, rows: records.events, refs: records.refs, expiries: records.expiries,
+          docs: records.events.map((e) => e.doc),
+        },
       )
       .responses();
     const failures = responses.filter((r) => !r.success);
@@ -59,7 +65,7 @@ export class EventRepository {
       if (messages.some((m) => m.includes('herald:seq_moved'))) throw new SeqMovedError('seq counter moved');
       throw new Error(messages.find((m) => !/not executed due to a failed transaction/.test(m)) ?? messages[0]);
     }
-    // One response per statement, BEGIN and COMMIT included: the event INSERT's is second to last.
+    // One response per statement, BEGIN and COMMIT included: the RETURN of inserted ids is second to last.
     const inserted = responses.at(-2);
     const ids = inserted && inserted.success ? (inserted.result as string[]) : [];
     return new Set(ids.map(String));
@@ -107,6 +113,11 @@ export class EventRepository {
     return rows;
   }
 
+  /** Deletes commit_log rows older than `before`: the live feed only needs the last few seconds. */
+  async purgeCommitLog(before: Date): Promise<void> {
+    await this.db.query('DELETE commit_log WHERE at < $before RETURN NONE', { before }).collect();
+  }
+
   /** Deletes events with their ref and expiry rows. */
   async deleteEvents(eventIds: string[]): Promise<void> {
     if (eventIds.length === 0) return;
@@ -142,7 +153,21 @@ export class EventRepository {
       doomed.push(String(row.id.id));
     }
     await this.deleteEvents(doomed);
+    const newest = rows[doomed.length - 1];
+    if (newest) {
+      await this.db
+        .query('UPSERT herald_seq:purged SET value = math::max([value, $seq]) RETURN NONE', { seq: newest.seq })
+        .collect();
+    }
     return { deleted: doomed.length, done: doomed.length < rows.length || rows.length < limit };
+  }
+
+  /** The lowest seq retention has not deleted: a resume cursor below it has lost events. */
+  async retainedFrom(): Promise<number> {
+    const [value] = await this.db
+      .query<[number | undefined]>('RETURN (SELECT VALUE value FROM ONLY herald_seq:purged) ?? 0')
+      .collect();
+    return (value ?? 0) + 1;
   }
 
   async oldestSeq(): Promise<number | null> {

@@ -9,6 +9,8 @@ import type { Surreal } from 'surrealdb';
  *   definitions plus indexes on mostly-NONE fields cost ~40% of insert throughput (measured, see BENCHMARKS).
  *   Optional lookups live in side tables that only get rows when the field is set: `event_ref` for
  *   correlation/workflow/session ids, `event_expiry` for expires_at.
+ * - `commit_log` gets one row per committed transaction, carrying its events: the one table each process
+ *   watches with a LIVE query (a LIVE query costs per written record of its table, so never `event`).
  */
 const STATEMENTS = `
 DEFINE TABLE IF NOT EXISTS event SCHEMALESS;
@@ -20,6 +22,8 @@ DEFINE TABLE IF NOT EXISTS event_ref SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS event_ref_ref ON event_ref FIELDS ref;
 DEFINE TABLE IF NOT EXISTS event_expiry SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS event_expiry_at ON event_expiry FIELDS expires_at;
+DEFINE TABLE IF NOT EXISTS commit_log SCHEMALESS;
+DEFINE INDEX IF NOT EXISTS commit_log_at ON commit_log FIELDS at;
 DEFINE TABLE IF NOT EXISTS herald_seq SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS value ON herald_seq TYPE int DEFAULT 0;
 `;

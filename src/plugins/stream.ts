@@ -1,0 +1,96 @@
+import fp from 'fastify-plugin';
+import websocket from '@fastify/websocket';
+import type { FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { HistoryQuery } from '../schemas/event.js';
+import { CLIENT_MESSAGES, CloseCode, type ClientMessage } from '../schemas/stream.js';
+import { Connection, type StreamContext } from '../stream/connection.js';
+import { specFromQuery } from '../stream/filter.js';
+import { LiveFeed } from '../stream/live-feed.js';
+import { Router } from '../stream/router.js';
+
+export interface Stream {
+  router: Router;
+  feed: LiveFeed;
+  connections: ReadonlySet<Connection>;
+  /** Takes over an upgraded `GET /events` socket. */
+  accept(socket: WebSocket, request: FastifyRequest): void;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    stream: Stream;
+  }
+}
+
+/** How long commit_log rows are kept: the feed needs seconds; the rest is slack for a slow reconnect. */
+const COMMIT_LOG_KEEP_MS = 5 * 60_000;
+
+export default fp(
+  async (app) => {
+    const log = app.log.child({ component: 'stream' });
+    const router = new Router();
+    const connections = new Set<Connection>();
+    const feed = new LiveFeed(app.store.db, app.store.events, log, (events) => router.dispatch(events));
+
+    const ajv = new Ajv({ allErrors: false, removeAdditional: false, coerceTypes: false, useDefaults: false });
+    addFormats.default(ajv);
+    const validators = Object.fromEntries(
+      Object.entries(CLIENT_MESSAGES).map(([type, schema]) => [type, ajv.compile(schema)]),
+    ) as StreamContext['validators'];
+
+    const context: StreamContext = {
+      router,
+      repo: app.store.events,
+      committer: app.committer,
+      position: () => feed.position,
+      retainedFrom: () => app.store.events.retainedFrom(),
+      validators,
+      limits: {
+        ...app.config.ws,
+        badMessageWindowMs: 10_000,
+        maxQueuedEvents: 100_000,
+      },
+      log,
+    };
+
+    await app.register(websocket, {
+      // Up to 4× the limit we read the message and close with 4503 and a reason; beyond that ws refuses the
+      // frame itself (1009) without buffering it.
+      options: { maxPayload: app.config.ws.maxMessageBytes * 4 },
+      // Kill the LIVE query first so no event is dispatched to a closing socket, then say "going away".
+      preClose: async function () {
+        await feed.stop();
+        for (const connection of connections) connection.close(CloseCode.goingAway, 'server shutting down');
+        app.websocketServer.close();
+      },
+    });
+    await feed.start();
+
+    const purge = setInterval(() => {
+      app.store.events.purgeCommitLog(new Date(Date.now() - COMMIT_LOG_KEEP_MS)).catch((err: unknown) => log.warn({ err }, 'commit_log purge failed'));
+    }, 30_000);
+    purge.unref();
+    app.addHook('onClose', async () => clearInterval(purge));
+
+    app.decorate('stream', {
+      router,
+      feed,
+      connections,
+      accept(socket, request) {
+        const connection = new Connection(socket, context, request.scopes);
+        connections.add(connection);
+        socket.on('close', () => connections.delete(connection));
+        const query = request.query as HistoryQuery;
+        const hasQuerySubscription = query.types !== undefined || query.after !== undefined ||
+          ['source', 'target', 'priority', 'workflow_id', 'session_id', 'correlation_id'].some((k) => (query as Record<string, unknown>)[k] !== undefined);
+        if (hasQuerySubscription) connection.subscribeFromQuery(specFromQuery(query), query.after === undefined ? undefined : Number(query.after));
+      },
+    } satisfies Stream);
+  },
+  { name: 'stream', dependencies: ['store', 'committer'] },
+);
+
+export type { ClientMessage };

@@ -1,0 +1,77 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Uuid } from './common.js';
+import { EVENT_TYPE_FILTER_PATTERN, EventInput, Priority, SEQ_PATTERN } from './event.js';
+
+const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
+
+/** Subscription filters; `payload.<path>` keys compare one payload value for equality. */
+export const StreamFilters = Type.Object(
+  {
+    source: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    target: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    priority: Type.Optional(Type.Union([Priority, Type.Array(Priority, { minItems: 1, maxItems: 4 })])),
+    workflow_id: Type.Optional(Uuid),
+    session_id: Type.Optional(Uuid),
+    correlation_id: Type.Optional(Uuid),
+  },
+  { additionalProperties: false, patternProperties: { '^payload\\.[A-Za-z0-9_$-]+(\\.[A-Za-z0-9_$-]+)*$': Scalar } },
+);
+export type StreamFilters = Static<typeof StreamFilters> & Record<`payload.${string}`, string | number | boolean | null>;
+
+const MessageId = Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Number()]));
+const Cursor = Type.Union([Type.String({ pattern: SEQ_PATTERN }), Type.Integer({ minimum: 0 })]);
+
+export const SubscribeMessage = Type.Object(
+  {
+    type: Type.Literal('subscribe'),
+    id: MessageId,
+    event_types: Type.Optional(Type.Array(Type.String({ pattern: EVENT_TYPE_FILTER_PATTERN, maxLength: 128 }), { maxItems: 100 })),
+    filters: Type.Optional(StreamFilters),
+    after: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+export const UnsubscribeMessage = Type.Object({ type: Type.Literal('unsubscribe'), id: MessageId }, { additionalProperties: false });
+export const PublishMessage = Type.Object({ type: Type.Literal('publish'), id: MessageId, event: EventInput }, { additionalProperties: false });
+export const PingMessage = Type.Object({ type: Type.Literal('ping'), id: MessageId }, { additionalProperties: false });
+
+export type SubscribeMessage = Static<typeof SubscribeMessage>;
+export type ClientMessage =
+  | SubscribeMessage
+  | Static<typeof UnsubscribeMessage>
+  | Static<typeof PublishMessage>
+  | Static<typeof PingMessage>;
+
+export const CLIENT_MESSAGES = {
+  subscribe: SubscribeMessage,
+  unsubscribe: UnsubscribeMessage,
+  publish: PublishMessage,
+  ping: PingMessage,
+} as const;
+
+/** Control frames; event frames are the plain event object (no `type` field). */
+export const ControlFrame = Type.Union([
+  Type.Object({ type: Type.Literal('subscribed'), id: MessageId, subscription: Type.String() }),
+  Type.Object({ type: Type.Literal('unsubscribed'), id: MessageId }),
+  Type.Object({ type: Type.Literal('published'), id: MessageId, event_id: Type.String(), seq: Type.Integer(), created: Type.Boolean() }),
+  Type.Object({ type: Type.Literal('pong'), id: MessageId }),
+  Type.Object({
+    type: Type.Literal('error'),
+    id: MessageId,
+    code: Type.String(),
+    message: Type.String(),
+    oldest_seq: Type.Optional(Type.Integer()),
+    details: Type.Optional(Type.Unknown()),
+  }),
+]);
+export type ControlFrame = Static<typeof ControlFrame>;
+
+/** Close codes of DESIGN.md: 4000–4499 reconnect and resume, 4500–4999 do not reconnect. */
+export const CloseCode = {
+  goingAway: 1001,
+  policyViolation: 1008,
+  slowConsumer: 4000,
+  unauthorized: 4500,
+  forbidden: 4501,
+  tooBig: 4503,
+} as const;

@@ -1,0 +1,309 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { ValidateFunction } from 'ajv';
+import type { Scope } from '../config.js';
+import type { Event } from '../schemas/event.js';
+import { CloseCode, type ClientMessage, type ControlFrame, type SubscribeMessage } from '../schemas/stream.js';
+import type { Committer } from '../events/committer.js';
+import { prepareEvent } from '../events/prepare.js';
+import type { EventRepository } from '../store/event-repository.js';
+import { readHistory } from '../store/event-history.js';
+import { SEQ_MAX } from '../store/event-rows.js';
+import { historyFilterOf, streamMatcher, type StreamSpec } from './filter.js';
+import type { EventSink, Routable, Router } from './router.js';
+
+export interface StreamLimits {
+  maxBufferBytes: number;
+  maxMessageBytes: number;
+  pingIntervalMs: number;
+  pongTimeoutMs: number;
+  /** Bad messages tolerated per window before the socket is closed with 1008. */
+  maxBadMessages: number;
+  badMessageWindowMs: number;
+  /** Live events held for a socket while one of its subscriptions replays history. */
+  maxQueuedEvents: number;
+}
+
+export interface StreamContext {
+  router: Router;
+  repo: EventRepository;
+  committer: Committer;
+  /** Every event with seq ≤ position has been dispatched to the router. */
+  position: () => number;
+  /** The lowest seq retention still keeps (cursors below it cannot be resumed without loss). */
+  retainedFrom: () => Promise<number>;
+  validators: Record<ClientMessage['type'], ValidateFunction>;
+  limits: StreamLimits;
+  log: FastifyBaseLogger;
+}
+
+class Subscription implements Routable {
+  readonly eventTypes: readonly string[];
+  readonly matches: (event: Event) => boolean;
+  constructor(
+    readonly key: string,
+    readonly order: number,
+    readonly spec: StreamSpec,
+    /** This subscription delivers every matching event with seq > coveredFrom (by replay, then live). */
+    readonly coveredFrom: number,
+    readonly connection: Connection,
+  ) {
+    this.eventTypes = spec.eventTypes;
+    this.matches = streamMatcher(spec);
+  }
+}
+
+const REPLAY_PAGE = 500;
+
+/**
+ * One WebSocket client: its subscriptions, the message protocol, replay-then-live resume, backpressure and
+ * liveness. Each event reaches the socket at most once however many of its subscriptions match it, and
+ * every subscription sees its events in seq order.
+ */
+export class Connection implements EventSink {
+  private readonly subs = new Map<string, Subscription>();
+  private nextOrder = 0;
+  private closed = false;
+  /** Live events held while replays run; null when none does. */
+  private queue: Event[] | null = null;
+  /** The router position when the hold began: every held event is above it. */
+  private queueStart = 0;
+  /** Seqs above queueStart that replays already sent, so the flush skips them. */
+  private replaySent = new Set<number>();
+  private pendingReplays = 0;
+  private replays: Promise<void> = Promise.resolve();
+  private badMessages: number[] = [];
+  private pingTimer: NodeJS.Timeout;
+  private pongTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly ctx: StreamContext,
+    private readonly scopes: ReadonlySet<Scope>,
+  ) {
+    socket.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
+    socket.on('close', () => this.dispose());
+    socket.on('error', (err) => ctx.log.debug({ err }, 'websocket error'));
+    socket.on('pong', () => {
+      if (this.pongTimer) clearTimeout(this.pongTimer);
+      this.pongTimer = null;
+    });
+    this.pingTimer = setInterval(() => this.ping(), ctx.limits.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  /** The `?types=…&after=…` subscription of the upgrade request. */
+  subscribeFromQuery(spec: StreamSpec, after: number | undefined): void {
+    void this.subscribe(spec, after, undefined);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.socket.close(code, reason);
+    this.dispose();
+  }
+
+  offer(event: Event, matched: Routable[]): void {
+    if (this.closed) return;
+    if (this.queue) {
+      this.queue.push(event);
+      if (this.queue.length > this.ctx.limits.maxQueuedEvents) this.close(CloseCode.slowConsumer, 'slow consumer: too many events queued during replay');
+      return;
+    }
+    if (matched.some((sub) => (sub as Subscription).coveredFrom < event.seq)) this.sendEvent(event);
+  }
+
+  private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
+    if (this.closed) return;
+    if (data.length > this.ctx.limits.maxMessageBytes) {
+      this.close(CloseCode.tooBig, `message over ${this.ctx.limits.maxMessageBytes} bytes`);
+      return;
+    }
+    let message: unknown;
+    try {
+      if (isBinary) throw new Error('binary frames are not part of the protocol');
+      message = JSON.parse(data.toString('utf8'));
+    } catch (err) {
+      this.reject(undefined, 'invalid_json', `message is not JSON text: ${(err as Error).message}`);
+      return;
+    }
+    const type = (message as { type?: unknown } | null)?.type;
+    const id = (message as { id?: string | number } | null)?.id;
+    const validate = typeof type === 'string' ? this.ctx.validators[type as ClientMessage['type']] : undefined;
+    if (!validate) {
+      this.reject(id, 'unknown_type', `unknown message type ${JSON.stringify(type)}; expected subscribe, unsubscribe, publish or ping`);
+      return;
+    }
+    if (!validate(message)) {
+      const details = (validate.errors ?? []).map((e) => ({ path: e.instancePath, message: e.message, params: e.params }));
+      this.reject(id, 'invalid_message', `invalid ${type} message: ${details.map((d) => `${d.path || '/'} ${d.message}`).join('; ')}`, details);
+      return;
+    }
+    await this.handle(message as ClientMessage);
+  }
+
+  private async handle(message: ClientMessage): Promise<void> {
+    switch (message.type) {
+      case 'subscribe':
+        return this.onSubscribe(message);
+      case 'unsubscribe':
+        if (message.id === undefined) for (const sub of [...this.subs.values()]) this.drop(sub);
+        else {
+          const sub = this.subs.get(String(message.id));
+          if (sub) this.drop(sub);
+        }
+        return this.answer(message.id, { type: 'unsubscribed', id: message.id });
+      case 'ping':
+        return this.answer(message.id, { type: 'pong', id: message.id });
+      case 'publish': {
+        if (!this.scopes.has('publish')) {
+          this.sendControl({ type: 'error', id: message.id, code: 'forbidden', message: "publishing needs an API key with the 'publish' scope" });
+          return;
+        }
+        try {
+          const [result] = await this.ctx.committer.publish([prepareEvent(message.event, new Date())]);
+          if (result) this.answer(message.id, { type: 'published', id: message.id, event_id: result.event.event_id, seq: result.event.seq, created: result.created });
+        } catch (err) {
+          this.sendControl({ type: 'error', id: message.id, code: 'publish_failed', message: (err as Error).message });
+        }
+        return;
+      }
+    }
+  }
+
+  private async onSubscribe(message: SubscribeMessage): Promise<void> {
+    const spec: StreamSpec = { eventTypes: [...new Set(message.event_types ?? [])], filters: message.filters ?? {} };
+    const after = message.after === undefined ? undefined : Number(message.after);
+    const key = await this.subscribe(spec, after, message.id);
+    this.answer(message.id, { type: 'subscribed', id: message.id, subscription: key });
+  }
+
+  private async subscribe(spec: StreamSpec, after: number | undefined, id: string | number | undefined): Promise<string> {
+    const key = id === undefined ? `s${this.nextOrder}` : String(id);
+    const previous = this.subs.get(key);
+    if (previous) this.drop(previous);
+    const start = this.ctx.position();
+    const sub = new Subscription(key, this.nextOrder++, spec, after ?? start, this);
+    if (after !== undefined) {
+      // Hold live events from before the subscription joins the router, so none overtakes the replay.
+      if (!this.queue) {
+        this.queue = [];
+        this.queueStart = start;
+      }
+      this.pendingReplays += 1;
+    }
+    this.subs.set(key, sub);
+    this.ctx.router.add(sub);
+    if (after !== undefined) {
+      const done = this.replays.then(() => this.replay(sub, after, start));
+      this.replays = done.catch(() => {});
+      await done.catch((err: unknown) => {
+        this.ctx.log.error({ err }, 'replay failed');
+        this.close(CloseCode.slowConsumer, 'replay failed; reconnect and resume');
+      });
+    }
+    return key;
+  }
+
+  /**
+   * Sends the stored events after `after`, then — once no replay is left — the live events held meanwhile,
+   * with no gap and no duplicate: everything committed before history is read is in history, everything
+   * after is held, and the flush skips what a replay already sent.
+   */
+  private async replay(sub: Subscription, after: number, start: number): Promise<void> {
+    try {
+      if (this.closed || this.subs.get(sub.key) !== sub) return;
+      const oldest = await this.ctx.retainedFrom();
+      if (after + 1 < oldest) {
+        this.sendControl({ type: 'error', code: 'cursor_expired', message: `events after ${after} are no longer retained; resuming from ${oldest}`, oldest_seq: oldest });
+      }
+      // An older subscription on this socket delivered e already if it matches it and covered its seq.
+      const deliveredBefore = (e: Event) =>
+        [...this.subs.values()].some((s) => s !== sub && s.order < sub.order && s.matches(e) && s.coveredFrom < e.seq);
+      let cursor = after;
+      for (;;) {
+        const page = await readHistory(this.ctx.repo, {
+          filter: historyFilterOf(sub.spec), order: 'asc', after: cursor, before: SEQ_MAX, limit: REPLAY_PAGE,
+        });
+        for (const event of page.events) {
+          if (this.closed) return;
+          if (!sub.matches(event) || (event.seq <= start && deliveredBefore(event))) continue;
+          if (event.seq > this.queueStart) this.replaySent.add(event.seq);
+          this.sendEvent(event);
+        }
+        if (page.next_cursor === null) break;
+        cursor = Number(page.next_cursor);
+      }
+    } finally {
+      this.pendingReplays -= 1;
+      if (this.pendingReplays === 0) this.flushHeld();
+    }
+  }
+
+  private flushHeld(): void {
+    const held = this.queue ?? [];
+    const sent = this.replaySent;
+    this.queue = null;
+    this.replaySent = new Set();
+    for (const event of held) {
+      if (this.closed) return;
+      if (sent.has(event.seq)) continue;
+      if ([...this.subs.values()].some((s) => s.coveredFrom < event.seq && s.matches(event))) this.sendEvent(event);
+    }
+  }
+
+  private drop(sub: Subscription): void {
+    this.ctx.router.remove(sub);
+    this.subs.delete(sub.key);
+  }
+
+  private sendEvent(event: Event): void {
+    this.send(JSON.stringify(event));
+  }
+
+  private answer(id: string | number | undefined, frame: ControlFrame): void {
+    // Control frames go only to clients that asked with an id (the seed page never does).
+    if (id !== undefined) this.sendControl(frame);
+  }
+
+  private sendControl(frame: ControlFrame): void {
+    this.send(JSON.stringify(frame));
+  }
+
+  private send(text: string): void {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(text);
+    if (this.socket.bufferedAmount > this.ctx.limits.maxBufferBytes) {
+      this.close(CloseCode.slowConsumer, `slow consumer: more than ${this.ctx.limits.maxBufferBytes} bytes unsent`);
+    }
+  }
+
+  private reject(id: string | number | undefined, code: string, message: string, details?: unknown): void {
+    this.sendControl({ type: 'error', ...(id !== undefined && { id }), code, message, ...(details !== undefined && { details }) });
+    const now = Date.now();
+    this.badMessages = this.badMessages.filter((t) => now - t < this.ctx.limits.badMessageWindowMs);
+    this.badMessages.push(now);
+    if (this.badMessages.length > this.ctx.limits.maxBadMessages) this.close(CloseCode.policyViolation, 'too many invalid messages');
+  }
+
+  private ping(): void {
+    if (this.closed || this.pongTimer) return;
+    this.pongTimer = setTimeout(() => {
+      this.ctx.log.info('websocket peer missed its pong; dropping it');
+      this.socket.terminate();
+      this.dispose();
+    }, this.ctx.limits.pongTimeoutMs);
+    this.pongTimer.unref();
+    this.socket.ping();
+  }
+
+  private dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.pingTimer);
+    if (this.pongTimer) clearTimeout(this.pongTimer);
+    for (const sub of this.subs.values()) this.ctx.router.remove(sub);
+    this.subs.clear();
+    this.queue = null;
+  }
+}

@@ -1,0 +1,120 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { Table, type LiveSubscription, type Surreal } from 'surrealdb';
+import type { Event } from '../schemas/event.js';
+import type { EventRepository } from '../store/event-repository.js';
+import { fromRow } from '../store/event-rows.js';
+
+/** One committed transaction as its commit_log row carries it. */
+interface CommitRow {
+  first: number;
+  last: number;
+  inserted: unknown[];
+  docs: string[];
+}
+
+const REPAIR_CHUNK = 2000;
+
+/**
+ * The process's one LIVE query, on `commit_log`, turned into an ordered stream of committed events.
+ *
+ * Commit-log rows tile the seq space: each covers (previous last, last], because every transaction checks and
+ * advances the shared counter. So the feed knows which range comes next; a row that arrives ahead of a gap is
+ * held, and a gap that a later commit or the counter proves is committed is read from the event table
+ * instead (a notification lost across a reconnect, or one that is late). Events reach `deliver` exactly once,
+ * in seq order, whichever process wrote them.
+ */
+export class LiveFeed {
+  /** Every event with seq ≤ position has been delivered. */
+  position = 0;
+  private live: LiveSubscription | null = null;
+  private readonly held = new Map<number, CommitRow>();
+  private repairTimer: NodeJS.Timeout | null = null;
+  private repairing: Promise<void> = Promise.resolve();
+  private behindSince: number | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Surreal,
+    private readonly repo: EventRepository,
+    private readonly log: FastifyBaseLogger,
+    private readonly deliver: (events: Event[]) => void,
+    private readonly options: { repairAfterMs: number } = { repairAfterMs: 250 },
+  ) {}
+
+  async start(): Promise<void> {
+    // Register first, then read the counter: a commit after this point arrives as a notification, one before
+    // it is at or below the position and skipped when its notification comes.
+    this.live = await this.db.live(new Table('commit_log'));
+    this.live.subscribe((message) => {
+      if (message.action === 'CREATE') this.accept(message.value as unknown as CommitRow);
+    });
+    this.position = await this.repo.seqUpperBound();
+    // Also repair from the counter, so a lost notification with no later commit is found too.
+    this.repairTimer = setInterval(() => this.scheduleRepair(), this.options.repairAfterMs);
+    this.repairTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.repairTimer) clearInterval(this.repairTimer);
+    await this.repairing;
+    await this.live?.kill().catch((err: unknown) => this.log.warn({ err }, 'killing the LIVE query failed'));
+  }
+
+  private accept(row: CommitRow): void {
+    if (this.stopped || row.last <= this.position) return;
+    if (row.first !== this.position + 1) {
+      this.held.set(row.first, row);
+      return;
+    }
+    this.emit(row);
+    this.drainHeld();
+  }
+
+  private emit(row: CommitRow): void {
+    this.position = row.last;
+    const inserted = new Set(row.inserted.map(String));
+    const events = row.docs.map((doc) => JSON.parse(doc) as Event).filter((e) => inserted.has(e.event_id));
+    if (events.length > 0) this.deliver(events);
+  }
+
+  private drainHeld(): void {
+    for (let next = this.held.get(this.position + 1); next; next = this.held.get(this.position + 1)) {
+      this.held.delete(next.first);
+      this.emit(next);
+    }
+    for (const [first, row] of this.held) if (row.last <= this.position) this.held.delete(first);
+  }
+
+  private scheduleRepair(): void {
+    this.repairing = this.repairing.then(() => this.repair()).catch((err: unknown) => {
+      this.log.warn({ err }, 'live feed repair failed; retrying');
+    });
+  }
+
+  /** Reads committed seqs the LIVE query has not delivered, up to the counter, from the event table. */
+  private async repair(): Promise<void> {
+    if (this.stopped) return;
+    const upper = await this.repo.seqUpperBound();
+    if (upper <= this.position) {
+      this.behindSince = null;
+      return;
+    }
+    // A commit whose notification is merely in flight shows up in the counter first; give it a moment.
+    const behindSince = this.behindSince ?? Date.now();
+    this.behindSince = behindSince;
+    if (Date.now() - behindSince < this.options.repairAfterMs) return;
+    while (!this.stopped && this.position < upper) {
+      const to = Math.min(upper, this.position + REPAIR_CHUNK);
+      const rows = (await this.repo.scanRange('seq', this.position, to)).sort((a, b) => a.seq - b.seq);
+      if (this.position >= to) continue; // the LIVE query caught up meanwhile
+      const from = this.position;
+      const events = rows.map(fromRow).filter((e) => e.seq > from);
+      this.log.warn({ from: from + 1, to, events: events.length }, 'live feed missed commits; read them from the store');
+      this.position = to;
+      if (events.length > 0) this.deliver(events);
+      this.drainHeld();
+    }
+    this.behindSince = null;
+  }
+}

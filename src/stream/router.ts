@@ -1,0 +1,76 @@
+import type { Event } from '../schemas/event.js';
+import { isExpired } from '../store/event-rows.js';
+
+/** What the router needs of a subscription: its type patterns, its predicate and where it delivers. */
+export interface Routable {
+  readonly eventTypes: readonly string[];
+  readonly matches: (event: Event) => boolean;
+  readonly connection: EventSink;
+}
+
+export interface EventSink {
+  /** Receives one event with every subscription of this sink that it matched. */
+  offer(event: Event, matched: Routable[]): void;
+}
+
+/**
+ * Matches committed events to subscriptions. Subscriptions are indexed by exact event type, so an event
+ * only meets the subscriptions that name its type, use a wildcard, or take every type — the cost does not
+ * grow with sockets that cannot match.
+ */
+export class Router {
+  private readonly byType = new Map<string, Set<Routable>>();
+  private readonly wildcard = new Set<Routable>();
+  private readonly everything = new Set<Routable>();
+
+  add(sub: Routable): void {
+    if (sub.eventTypes.length === 0) {
+      this.everything.add(sub);
+      return;
+    }
+    for (const type of sub.eventTypes) {
+      if (type.includes('*')) this.wildcard.add(sub);
+      else {
+        let set = this.byType.get(type);
+        if (!set) this.byType.set(type, (set = new Set()));
+        set.add(sub);
+      }
+    }
+  }
+
+  remove(sub: Routable): void {
+    this.everything.delete(sub);
+    this.wildcard.delete(sub);
+    for (const type of sub.eventTypes) {
+      const set = this.byType.get(type);
+      if (set?.delete(sub) && set.size === 0) this.byType.delete(type);
+    }
+  }
+
+  get size(): number {
+    const all = new Set<Routable>([...this.everything, ...this.wildcard]);
+    for (const set of this.byType.values()) for (const sub of set) all.add(sub);
+    return all.size;
+  }
+
+  dispatch(events: Event[], now = Date.now()): void {
+    for (const event of events) {
+      if (isExpired(event, now)) continue;
+      const perSink = new Map<EventSink, Routable[]>();
+      const consider = (subs: Iterable<Routable> | undefined) => {
+        if (!subs) return;
+        for (const sub of subs) {
+          if (!sub.matches(event)) continue;
+          const list = perSink.get(sub.connection);
+          if (list) {
+            if (!list.includes(sub)) list.push(sub);
+          } else perSink.set(sub.connection, [sub]);
+        }
+      };
+      consider(this.byType.get(event.event_type));
+      consider(this.wildcard);
+      consider(this.everything);
+      for (const [sink, matched] of perSink) sink.offer(event, matched);
+    }
+  }
+}

@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { event, testApp } from './helpers/app.js';
+import { connect, eventually } from './helpers/ws.js';
+
+let app: FastifyInstance;
+let base: string;
+beforeAll(async () => {
+  app = await testApp();
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  base = `ws://127.0.0.1:${port}`;
+});
+afterAll(async () => {
+  await app.close();
+});
+
+const publish = async (over: Record<string, unknown> = {}) => {
+  const res = await app.inject({ method: 'POST', url: '/events', payload: event(over) });
+  expect(res.statusCode).toBe(201);
+  return res.json().event as { event_id: string; seq: number; event_type: string };
+};
+const subscriptions = () => app.stream.router.size;
+const types = (frames: Array<Record<string, unknown>>) => frames.map((f) => f.event_type);
+
+describe('the seed page protocol', () => {
+  it('subscribes with {type, event_types} and gets exactly the matching events, no control frames', async () => {
+    const before = subscriptions();
+    const client = await connect(`${base}/events`);
+    client.send({ type: 'subscribe', event_types: ['task_progress', 'task_completed'] });
+    await eventually(() => subscriptions() === before + 1);
+    await publish({ event_type: 'task_started' });
+    const p = await publish({ event_type: 'task_progress', payload: { progress: 0.3, message: 'working' } });
+    await publish({ event_type: 'custom' });
+    const c = await publish({ event_type: 'task_completed' });
+    await client.until((f) => f.length >= 2);
+    await publish({ event_type: 'task_progress', source: 'sentinel' });
+    await client.until((f) => f.length >= 3);
+    expect(types(client.frames)).toEqual(['task_progress', 'task_completed', 'task_progress']);
+    expect(client.frames[0]).toMatchObject({ event_id: p.event_id, seq: p.seq, payload: { progress: 0.3, message: 'working' } });
+    expect(client.frames[1]).toMatchObject({ event_id: c.event_id });
+    expect(client.frames.every((f) => !('type' in f))).toBe(true);
+    client.ws.close();
+  });
+});
+
+describe('subscriptions', () => {
+  it('matches wildcards and filters, sends an event matching two subscriptions once', async () => {
+    const client = await connect(`${base}/events`);
+    client.send({ type: 'subscribe', id: 'a', event_types: ['task_*'], filters: { priority: ['high', 'critical'] } });
+    client.send({ type: 'subscribe', id: 'b', event_types: ['task_failed', 'billing.invoice'], filters: { 'payload.region': 'eu' } });
+    await client.until((f) => f.filter((x) => x.type === 'subscribed').length === 2);
+    expect(client.frames).toEqual([
+      { type: 'subscribed', id: 'a', subscription: 'a' },
+      { type: 'subscribed', id: 'b', subscription: 'b' },
+    ]);
+    await publish({ event_type: 'task_started', priority: 'low' }); // neither
+    const both = await publish({ event_type: 'task_failed', priority: 'high', payload: { region: 'eu' } });
+    const onlyA = await publish({ event_type: 'task_progress', priority: 'critical' });
+    await publish({ event_type: 'billing.invoice', payload: { region: 'us' } }); // b's type, wrong region
+    const onlyB = await publish({ event_type: 'billing.invoice', payload: { region: 'eu' } });
+    await client.until((f) => f.length >= 5);
+    const events = client.frames.slice(2);
+    expect(events.map((e) => e.event_id)).toEqual([both.event_id, onlyA.event_id, onlyB.event_id]);
+
+    client.send({ type: 'unsubscribe', id: 'a' });
+    await client.until((f) => f.some((x) => x.type === 'unsubscribed'));
+    await publish({ event_type: 'task_progress', priority: 'critical' }); // was a's
+    const last = await publish({ event_type: 'task_failed', payload: { region: 'eu' } });
+    await client.until((f) => f.some((x) => x.event_id === last.event_id));
+    expect(client.frames.filter((f) => f.event_type === 'task_progress')).toHaveLength(1);
+    client.ws.close();
+  });
+
+  it('routes targeted events only to subscriptions naming that target', async () => {
+    const anyone = await connect(`${base}/events?types=custom`);
+    const ui = await connect(`${base}/events?types=custom&target=ui`);
+    await eventually(() => app.stream.connections.size >= 2 && subscriptions() >= 2);
+    const plain = await publish({ event_type: 'custom' });
+    const targeted = await publish({ event_type: 'custom', target: 'ui' });
+    const other = await publish({ event_type: 'custom', target: 'ops' });
+    const end = await publish({ event_type: 'custom' });
+    await anyone.until((f) => f.some((x) => x.event_id === end.event_id));
+    expect(anyone.frames.map((f) => f.event_id)).toEqual([plain.event_id, end.event_id]);
+    await ui.until((f) => f.some((x) => x.event_id === targeted.event_id));
+    expect(ui.frames.map((f) => f.event_id)).toEqual([targeted.event_id]);
+    expect(ui.frames.some((f) => f.event_id === other.event_id)).toBe(false);
+    anyone.ws.close();
+    ui.ws.close();
+  });
+
+  it('does not stream an expired event', async () => {
+    const client = await connect(`${base}/events?types=system_alert`);
+    await eventually(() => subscriptions() >= 1);
+    await publish({ event_type: 'system_alert', expires_at: new Date(Date.now() - 1000).toISOString() });
+    const fresh = await publish({ event_type: 'system_alert' });
+    await client.until((f) => f.length >= 1);
+    expect(client.frames.map((f) => f.event_id)).toEqual([fresh.event_id]);
+    client.ws.close();
+  });
+});
+
+describe('bad messages', () => {
+  it('answers with error frames and keeps the socket open, then closes on abuse', async () => {
+    const client = await connect(`${base}/events`);
+    client.send('{not json');
+    client.send({ type: 'dance' });
+    client.send({ type: 'subscribe', id: 7, event_types: ['Bad Type'] });
+    client.send({ type: 'subscribe', id: 8, filters: { colour: 'red' } });
+    await client.until((f) => f.length >= 4);
+    expect(client.frames.map((f) => [f.type, f.code])).toEqual([
+      ['error', 'invalid_json'], ['error', 'unknown_type'], ['error', 'invalid_message'], ['error', 'invalid_message'],
+    ]);
+    expect(client.frames[2]).toMatchObject({ id: 7 });
+    client.send({ type: 'ping', id: 'still-there' });
+    await client.until((f) => f.some((x) => x.type === 'pong'));
+    for (let i = 0; i < 10; i++) client.send('nope');
+    expect(await client.closed).toMatchObject({ code: 1008 });
+  });
+
+  it('closes with 4503 on a message over the size limit', async () => {
+    const small = await testApp({ HERALD_WS_MAX_MESSAGE: '1024' });
+    await small.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = small.server.address() as { port: number };
+    const client = await connect(`ws://127.0.0.1:${port}/events`);
+    client.send({ type: 'publish', event: event({ payload: { blob: 'x'.repeat(2000) } }) });
+    expect((await client.closed).code).toBe(4503);
+    await small.close();
+  });
+});
+
+describe('publish over the socket', () => {
+  it('stores the event and answers published with its seq', async () => {
+    const client = await connect(`${base}/events`);
+    client.send({ type: 'publish', id: 'p1', event: event({ event_type: 'custom', source: 'ws' }) });
+    await client.until((f) => f.some((x) => x.type === 'published'));
+    const ack = client.frames.find((f) => f.type === 'published') as { event_id: string; seq: number; created: boolean };
+    expect(ack.created).toBe(true);
+    const stored = await app.inject({ url: `/events/${ack.event_id}` });
+    expect(stored.json()).toMatchObject({ source: 'ws', seq: ack.seq });
+    client.ws.close();
+  });
+});
+
+describe('shutdown', () => {
+  it('closes sockets with 1001 after the LIVE query is killed', async () => {
+    const local = await testApp();
+    await local.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = local.server.address() as { port: number };
+    const client = await connect(`ws://127.0.0.1:${port}/events?types=custom`);
+    await eventually(() => local.stream.router.size === 1);
+    await local.close();
+    expect((await client.closed).code).toBe(1001);
+  });
+});
