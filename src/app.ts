@@ -9,6 +9,7 @@ import storePlugin from './plugins/store.js';
 import committerPlugin from './plugins/committer.js';
 import cleanupPlugin from './plugins/cleanup.js';
 import streamPlugin from './plugins/stream.js';
+import websocketPlugin from './plugins/websocket.js';
 import healthRoutes from './routes/health.js';
 import eventRoutes from './routes/events.js';
 
@@ -31,6 +32,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
 
   await app.register(configPlugin, { config: options.config });
   await app.register(errorsPlugin);
+  await app.register(websocketPlugin);
   await app.register(authPlugin);
   await app.register(storePlugin, options.db ? { db: options.db } : {});
   await app.register(committerPlugin);

@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin';
-import websocket from '@fastify/websocket';
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { Ajv } from 'ajv';
@@ -17,6 +16,8 @@ export interface Stream {
   connections: ReadonlySet<Connection>;
   /** Takes over an upgraded `GET /events` socket. */
   accept(socket: WebSocket, request: FastifyRequest): void;
+  /** Kills the LIVE query, so no event is dispatched to a closing socket, then closes every socket with 1001. */
+  shutdown(): Promise<void>;
 }
 
 declare module 'fastify' {
@@ -56,17 +57,6 @@ export default fp(
       log,
     };
 
-    await app.register(websocket, {
-      // Up to 4× the limit we read the message and close with 4503 and a reason; beyond that ws refuses the
-      // frame itself (1009) without buffering it.
-      options: { maxPayload: app.config.ws.maxMessageBytes * 4 },
-      // Kill the LIVE query first so no event is dispatched to a closing socket, then say "going away".
-      preClose: async function () {
-        await feed.stop();
-        for (const connection of connections) connection.close(CloseCode.goingAway, 'server shutting down');
-        app.websocketServer.close();
-      },
-    });
     await feed.start();
 
     const purge = setInterval(() => {
@@ -79,6 +69,10 @@ export default fp(
       router,
       feed,
       connections,
+      async shutdown() {
+        await feed.stop();
+        for (const connection of connections) connection.close(CloseCode.goingAway, 'server shutting down');
+      },
       accept(socket, request) {
         const connection = new Connection(socket, context, request.scopes);
         connections.add(connection);
@@ -90,7 +84,7 @@ export default fp(
       },
     } satisfies Stream);
   },
-  { name: 'stream', dependencies: ['store', 'committer'] },
+  { name: 'stream', dependencies: ['websocket', 'store', 'committer'] },
 );
 
 export type { ClientMessage };

@@ -156,7 +156,7 @@ export class EventRepository {
     const newest = rows[doomed.length - 1];
     if (newest) {
       await this.db
-        .query('UPSERT herald_seq:purged SET value = math::max([value, $seq]) RETURN NONE', { seq: newest.seq })
+        .query('UPSERT herald_seq:purged SET value = math::max([value ?? 0, $seq]) RETURN NONE', { seq: newest.seq })
         .collect();
     }
     return { deleted: doomed.length, done: doomed.length < rows.length || rows.length < limit };

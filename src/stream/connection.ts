@@ -68,7 +68,10 @@ export class Connection implements EventSink {
   private queue: Event[] | null = null;
   /** The router position when the hold began: every held event is above it. */
   private queueStart = 0;
-  /** Seqs above queueStart that replays already sent, so the flush skips them. */
+  /**
+   * Seqs above queueStart that replays already sent. The flush skips them, and so does live delivery: a
+   * replay can read an event from the store before the LIVE feed has dispatched it.
+   */
   private replaySent = new Set<number>();
   private pendingReplays = 0;
   private replays: Promise<void> = Promise.resolve();
@@ -105,6 +108,7 @@ export class Connection implements EventSink {
 
   offer(event: Event, matched: Routable[]): void {
     if (this.closed) return;
+    if (this.replaySent.size > 0 && !this.queue && this.alreadyReplayed(event.seq)) return;
     if (this.queue) {
       this.queue.push(event);
       if (this.queue.length > this.ctx.limits.maxQueuedEvents) this.close(CloseCode.slowConsumer, 'slow consumer: too many events queued during replay');
@@ -242,14 +246,19 @@ export class Connection implements EventSink {
 
   private flushHeld(): void {
     const held = this.queue ?? [];
-    const sent = this.replaySent;
     this.queue = null;
-    this.replaySent = new Set();
     for (const event of held) {
       if (this.closed) return;
-      if (sent.has(event.seq)) continue;
+      if (this.alreadyReplayed(event.seq)) continue;
       if ([...this.subs.values()].some((s) => s.coveredFrom < event.seq && s.matches(event))) this.sendEvent(event);
     }
+  }
+
+  /** Live events arrive in seq order, so replayed seqs at or below this one will not come again. */
+  private alreadyReplayed(seq: number): boolean {
+    const hit = this.replaySent.has(seq);
+    for (const sent of this.replaySent) if (sent <= seq) this.replaySent.delete(sent);
+    return hit;
   }
 
   private drop(sub: Subscription): void {
