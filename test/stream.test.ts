@@ -153,3 +153,37 @@ describe('shutdown', () => {
     expect((await client.closed).code).toBe(1001);
   });
 });
+
+describe('liveness', () => {
+  it('drops a peer that stops answering pings', async () => {
+    const local = await testApp({ HERALD_WS_PING_INTERVAL: '100ms', HERALD_WS_PONG_TIMEOUT: '200ms' });
+    await local.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = local.server.address() as { port: number };
+    const alive = await connect(`ws://127.0.0.1:${port}/events?types=custom`);
+    const dead = await connect(`ws://127.0.0.1:${port}/events?types=custom`);
+    await eventually(() => local.stream.connections.size === 2);
+    // A paused socket reads nothing, so its client never sees the ping and never answers it.
+    (dead.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    await eventually(() => local.stream.connections.size === 1, 5000);
+    expect(alive.ws.readyState).toBe(alive.ws.OPEN);
+    alive.ws.close();
+    await local.close();
+  });
+});
+
+describe('resume from a cursor retention has passed', () => {
+  it('says cursor_expired with the oldest retained seq before streaming', async () => {
+    const local = await testApp();
+    await local.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = local.server.address() as { port: number };
+    for (let i = 0; i < 10; i++) await local.inject({ method: 'POST', url: '/events', payload: event({ event_type: 'custom' }) });
+    const { purgeOnce } = await import('../src/events/cleanup.js');
+    await purgeOnce(local.store.events, { retentionMs: 0, retentionMaxEvents: 4 }, new Date());
+    const client = await connect(`ws://127.0.0.1:${port}/events?types=custom&after=0`);
+    await client.until((f) => f.length === 5);
+    expect(client.frames[0]).toMatchObject({ type: 'error', code: 'cursor_expired', oldest_seq: 7 });
+    expect(client.frames.slice(1).map((f) => f.seq)).toEqual([7, 8, 9, 10]);
+    client.ws.close();
+    await local.close();
+  });
+});
