@@ -23,7 +23,18 @@ export interface BuildOptions {
 /** Composes Herald from its plugins. server.ts listens; tests call this with a mem:// or temp rocksdb URL. */
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? { level: options.config.logLevel },
+    logger: options.logger ?? {
+      level: options.config.logLevel,
+      // Browsers pass the API key as ?token= (WebSockets cannot set headers); keep it out of the logs.
+      serializers: {
+        req: (req: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string; remotePort?: number } }) => ({
+          method: req.method,
+          url: req.url.replace(/([?&]token=)[^&]*/g, '$1[redacted]'),
+          remoteAddress: req.ip ?? req.socket?.remoteAddress,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
+    },
     bodyLimit: options.config.bodyLimit,
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),

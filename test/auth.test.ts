@@ -93,3 +93,22 @@ describe('with no API keys (protected mode)', () => {
     expect(await countEvents(app)).toBe(before);
   });
 });
+
+describe('protected mode and browsers', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await testApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('refuses a page from another origin but serves pages from the loopback', async () => {
+    const evil = await app.inject({ url: '/events', headers: { origin: 'https://evil.example' } });
+    expect(evil.statusCode).toBe(403);
+    expect(evil.json().error.message).toContain('HERALD_API_KEYS');
+    for (const origin of ['http://localhost:8080', 'http://127.0.0.1:3000', 'http://[::1]:8080']) {
+      expect((await app.inject({ url: '/events', headers: { origin } })).statusCode).toBe(200);
+    }
+  });
+});

@@ -187,3 +187,27 @@ describe('resume from a cursor retention has passed', () => {
     await local.close();
   });
 });
+
+describe('subscription edge cases', () => {
+  it('reports a cursor ahead of the newest seq and streams from now', async () => {
+    const client = await connect(`${base}/events`);
+    client.send({ type: 'subscribe', id: 'x', event_types: ['edge_case'], after: 999_999_999 });
+    await client.until((f) => f.some((x) => x.type === 'subscribed'));
+    expect(client.frames[0]).toMatchObject({ type: 'error', id: 'x', code: 'cursor_ahead' });
+    const e = await publish({ event_type: 'edge_case' });
+    await client.until((f) => f.some((x) => x.event_id === e.event_id));
+    client.ws.close();
+  });
+
+  it('never lets an unnamed subscription replace one the client named', async () => {
+    const client = await connect(`${base}/events`);
+    client.send({ type: 'subscribe', id: 'auto-0', event_types: ['edge_named'] });
+    client.send({ type: 'subscribe', event_types: ['edge_unnamed'] });
+    client.send({ type: 'ping', id: 'sync' });
+    await client.until((f) => f.some((x) => x.type === 'pong'));
+    const named = await publish({ event_type: 'edge_named' });
+    const unnamed = await publish({ event_type: 'edge_unnamed' });
+    await client.until((f) => f.some((x) => x.event_id === unnamed.event_id) && f.some((x) => x.event_id === named.event_id));
+    client.ws.close();
+  });
+});

@@ -16,6 +16,15 @@ declare module 'fastify' {
   }
 }
 
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const host = new URL(origin).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || isLoopback(host);
+  } catch {
+    return false;
+  }
+}
+
 const ALL: ReadonlySet<Scope> = new Set<Scope>(['publish', 'read', 'admin']);
 const digest = (key: string) => createHash('sha256').update(key).digest('hex');
 
@@ -55,6 +64,12 @@ export default fp(
         if (!isLoopback(request.socket.remoteAddress)) {
           throw new HttpError(401, 'unauthorized',
             'Herald has no API keys configured and only serves loopback clients; set HERALD_API_KEYS (e.g. HERALD_API_KEYS=mykey:publish+read+admin) and send "Authorization: Bearer mykey"');
+        }
+        // A web page from another site runs on the loopback too; WebSockets have no CORS to stop it.
+        const origin = request.headers.origin;
+        if (origin !== undefined && !isLoopbackOrigin(origin)) {
+          throw new HttpError(403, 'forbidden',
+            `Herald has no API keys configured and refuses browser requests from ${origin}; set HERALD_API_KEYS to serve other origins`);
         }
         return;
       }

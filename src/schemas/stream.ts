@@ -71,7 +71,5 @@ export const CloseCode = {
   goingAway: 1001,
   policyViolation: 1008,
   slowConsumer: 4000,
-  unauthorized: 4500,
-  forbidden: 4501,
   tooBig: 4503,
 } as const;

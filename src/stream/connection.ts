@@ -183,10 +183,16 @@ export class Connection implements EventSink {
   }
 
   private async subscribe(spec: StreamSpec, after: number | undefined, id: string | number | undefined): Promise<string> {
-    const key = id === undefined ? `s${this.nextOrder}` : String(id);
+    let key = id === undefined ? `auto-${this.nextOrder}` : String(id);
+    while (id === undefined && this.subs.has(key)) key = `${key}'`; // never take over a name the client chose
     const previous = this.subs.get(key);
     if (previous) this.drop(previous);
     const start = this.ctx.position();
+    if (after !== undefined && after > start) {
+      // A cursor from another database (or a reset one): say so and stream from now rather than stay silent.
+      this.sendControl({ type: 'error', ...(id !== undefined && { id }), code: 'cursor_ahead', message: `cursor ${after} is ahead of the newest seq ${start}; streaming from now`, details: { newest_seq: start } });
+      after = undefined;
+    }
     const sub = new Subscription(key, this.nextOrder++, spec, after ?? start, this);
     if (after !== undefined) {
       // Hold live events from before the subscription joins the router, so none overtakes the replay.
@@ -230,7 +236,8 @@ export class Connection implements EventSink {
           filter: historyFilterOf(sub.spec), order: 'asc', after: cursor, before: SEQ_MAX, limit: REPLAY_PAGE,
         });
         for (const event of page.events) {
-          if (this.closed) return;
+          if (this.closed || this.subs.get(sub.key) !== sub) return; // unsubscribed or replaced meanwhile
+          await this.drained();
           if (!sub.matches(event) || (event.seq <= start && deliveredBefore(event))) continue;
           if (event.seq > this.queueStart) this.replaySent.add(event.seq);
           this.sendEvent(event);
@@ -259,6 +266,18 @@ export class Connection implements EventSink {
     const hit = this.replaySent.has(seq);
     for (const sent of this.replaySent) if (sent <= seq) this.replaySent.delete(sent);
     return hit;
+  }
+
+  /** Replay sends as fast as the client reads, so a backlog larger than the send buffer is not a cut-off. */
+  private async drained(): Promise<void> {
+    const deadline = Date.now() + this.ctx.limits.pongTimeoutMs + this.ctx.limits.pingIntervalMs;
+    while (!this.closed && this.socket.bufferedAmount > this.ctx.limits.maxBufferBytes / 2) {
+      if (Date.now() > deadline) {
+        this.close(CloseCode.slowConsumer, 'slow consumer: replay stalled');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
 
   private drop(sub: Subscription): void {
