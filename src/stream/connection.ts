@@ -187,12 +187,17 @@ export class Connection implements EventSink {
     while (id === undefined && this.subs.has(key)) key = `${key}'`; // never take over a name the client chose
     const previous = this.subs.get(key);
     if (previous) this.drop(previous);
-    const start = this.ctx.position();
-    if (after !== undefined && after > start) {
-      // A cursor from another database (or a reset one): say so and stream from now rather than stay silent.
-      this.sendControl({ type: 'error', ...(id !== undefined && { id }), code: 'cursor_ahead', message: `cursor ${after} is ahead of the newest seq ${start}; streaming from now`, details: { newest_seq: start } });
-      after = undefined;
+    if (after !== undefined && after > this.ctx.position()) {
+      // The feed may trail the store by a notification or two (another replica wrote it), so only a cursor
+      // above the store's counter is really ahead: one from another or a reset database. Say so, stream
+      // from now rather than stay silent.
+      const newest = await this.ctx.repo.seqUpperBound();
+      if (after > newest) {
+        this.sendControl({ type: 'error', ...(id !== undefined && { id }), code: 'cursor_ahead', message: `cursor ${after} is ahead of the newest seq ${newest}; streaming from now`, details: { newest_seq: newest } });
+        after = undefined;
+      }
     }
+    const start = this.ctx.position();
     const sub = new Subscription(key, this.nextOrder++, spec, after ?? start, this);
     if (after !== undefined) {
       // Hold live events from before the subscription joins the router, so none overtakes the replay.
