@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { HistoryQuery } from '../schemas/event.js';
-import { CLIENT_MESSAGES, CloseCode, type ClientMessage } from '../schemas/stream.js';
+import { CLIENT_MESSAGES, CloseCode } from '../schemas/stream.js';
 import { Connection, type StreamContext } from '../stream/connection.js';
 import { specFromQuery } from '../stream/filter.js';
 import { LiveFeed } from '../stream/live-feed.js';
@@ -87,4 +87,3 @@ export default fp(
   { name: 'stream', dependencies: ['websocket', 'store', 'committer'] },
 );
 
-export type { ClientMessage };
