@@ -106,7 +106,7 @@ export class Connection implements EventSink {
     this.dispose();
   }
 
-  offer(event: Event, matched: Routable[]): void {
+  offer(event: Event, matched: Routable[], frame: () => string): void {
     if (this.closed) return;
     if (this.replaySent.size > 0 && !this.queue && this.alreadyReplayed(event.seq)) return;
     if (this.queue) {
@@ -114,7 +114,7 @@ export class Connection implements EventSink {
       if (this.queue.length > this.ctx.limits.maxQueuedEvents) this.close(CloseCode.slowConsumer, 'slow consumer: too many events queued during replay');
       return;
     }
-    if (matched.some((sub) => (sub as Subscription).coveredFrom < event.seq)) this.sendEvent(event);
+    if (matched.some((sub) => (sub as Subscription).coveredFrom < event.seq)) this.send(frame());
   }
 
   private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {

@@ -30,7 +30,8 @@ export class LiveFeed {
   private readonly held = new Map<number, CommitRow>();
   private repairTimer: NodeJS.Timeout | null = null;
   private repairing: Promise<void> = Promise.resolve();
-  private behindSince: number | null = null;
+  /** Where the feed stood when the counter was first seen ahead of it, and since when. */
+  private behind: { position: number; since: number } | null = null;
   private stopped = false;
 
   constructor(
@@ -97,13 +98,16 @@ export class LiveFeed {
     if (this.stopped) return;
     const upper = await this.repo.seqUpperBound();
     if (upper <= this.position) {
-      this.behindSince = null;
+      this.behind = null;
       return;
     }
-    // A commit whose notification is merely in flight shows up in the counter first; give it a moment.
-    const behindSince = this.behindSince ?? Date.now();
-    this.behindSince = behindSince;
-    if (Date.now() - behindSince < this.options.repairAfterMs) return;
+    // A commit whose notification is merely in flight shows in the counter first. Repair only when the
+    // feed has not moved at all for a while — not when it is briefly behind on one commit after another.
+    if (this.behind === null || this.behind.position !== this.position) {
+      this.behind = { position: this.position, since: Date.now() };
+      return;
+    }
+    if (Date.now() - this.behind.since < this.options.repairAfterMs) return;
     while (!this.stopped && this.position < upper) {
       const to = Math.min(upper, this.position + REPAIR_CHUNK);
       const rows = (await this.repo.scanRange('seq', this.position, to)).sort((a, b) => a.seq - b.seq);
@@ -115,6 +119,6 @@ export class LiveFeed {
       if (events.length > 0) this.deliver(events);
       this.drainHeld();
     }
-    this.behindSince = null;
+    this.behind = null;
   }
 }

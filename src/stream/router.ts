@@ -9,8 +9,8 @@ export interface Routable {
 }
 
 export interface EventSink {
-  /** Receives one event with every subscription of this sink that it matched. */
-  offer(event: Event, matched: Routable[]): void;
+  /** Receives one event with every subscription of this sink that it matched, and its JSON frame. */
+  offer(event: Event, matched: Routable[], frame: () => string): void;
 }
 
 /**
@@ -70,7 +70,10 @@ export class Router {
       consider(this.byType.get(event.event_type));
       consider(this.wildcard);
       consider(this.everything);
-      for (const [sink, matched] of perSink) sink.offer(event, matched);
+      // Serialized once per event, however many sockets it goes to.
+      let text: string | undefined;
+      const frame = () => (text ??= JSON.stringify(event));
+      for (const [sink, matched] of perSink) sink.offer(event, matched, frame);
     }
   }
 }
