@@ -3,8 +3,8 @@
  * event bodies and percentiles. Every child is started by us and killed by pid at the end (SIGTERM, then
  * SIGKILL): the embedded SurrealDB engine can keep a process alive after close().
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -110,10 +110,10 @@ export async function startHerald(extraEnv: Record<string, string> = {}): Promis
   return herald;
 }
 
-/** The bare Fastify no-op server (bench/ceiling-server.ts). */
-export async function startCeiling(): Promise<Child> {
+/** The bare Fastify no-op server (bench/ceiling-server.ts), or another ceiling script (bench/ceiling-ws-server.ts). */
+export async function startCeiling(script = 'bench/ceiling-server.ts'): Promise<Child> {
   const port = await freePort();
-  const child = startChild('ceiling', 'bench/ceiling-server.ts', { PORT: String(port) }, port);
+  const child = startChild('ceiling', script, { PORT: String(port) }, port);
   try {
     await waitReady(child, '/ready');
   } catch (error) {
@@ -215,4 +215,47 @@ export function printTable(headers: string[], rows: string[][]): void {
   console.log(line(headers));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
+}
+
+/** Busy CPU seconds of the whole machine so far (Linux /proc/stat: user+nice+system+irq+softirq+steal). */
+export function machineBusySeconds(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * Other engineers run test suites on the same 2 cores. Waits, up to maxWaitS, until the rest of the machine
+ * (everything but this process) has used less than maxPct of one core over a second; returns the last figure.
+ */
+export async function waitQuiet(maxPct = 25, maxWaitS = 120, indent = '          '): Promise<number> {
+  const deadline = Date.now() + maxWaitS * 1000;
+  for (let waited = false; ; waited = true) {
+    const b0 = machineBusySeconds();
+    const u0 = process.cpuUsage();
+    await sleep(1000);
+    const own = process.cpuUsage(u0);
+    const busyPct = (machineBusySeconds() - b0 - (own.user + own.system) / 1e6) * 100;
+    if (busyPct < maxPct) {
+      if (waited) console.log(`${indent}(machine quiet again: ${fmt(busyPct, 0)}% of a core busy elsewhere)`);
+      return busyPct;
+    }
+    if (Date.now() >= deadline) {
+      console.log(`${indent}(machine still busy after ${maxWaitS} s: ${fmt(busyPct, 0)}% of a core elsewhere; running anyway)`);
+      return busyPct;
+    }
+    if (!waited) console.log(`${indent}(waiting for the machine to go quiet: ${fmt(busyPct, 0)}% of a core busy elsewhere)`);
+  }
 }

@@ -1,16 +1,20 @@
 /**
- * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history), or all of them.
+ * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost), or all of them.
  * Each scenario starts its own servers as child processes on fresh temp dirs and stops them at the end.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, release } from 'node:os';
 import { ROOT } from './lib.js';
+import { runFanout } from './fanout.js';
 import { runHistory } from './history.js';
+import { runLiveCost } from './live-cost.js';
 import { runPublish } from './publish.js';
 
 const SCENARIOS: Record<string, () => Promise<unknown>> = {
   publish: runPublish,
   history: runHistory,
+  fanout: runFanout,
+  'live-cost': runLiveCost,
 };
 
 const names = process.argv.slice(2).filter((a) => a !== '--');
