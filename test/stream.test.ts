@@ -211,3 +211,27 @@ describe('subscription edge cases', () => {
     client.ws.close();
   });
 });
+
+describe('message order', () => {
+  it('answers subscribed before the replayed events, and an immediate unsubscribe wins', async () => {
+    const first = await publish({ event_type: 'order_test' });
+    await publish({ event_type: 'order_test' });
+    const client = await connect(`${base}/events`);
+    client.send({ type: 'subscribe', id: 'r', event_types: ['order_test'], after: first.seq - 1 });
+    await client.until((f) => f.length >= 3);
+    expect(client.frames[0]).toMatchObject({ type: 'subscribed', id: 'r' });
+    expect(client.frames.slice(1, 3).map((f) => f.event_type)).toEqual(['order_test', 'order_test']);
+
+    const quick = await connect(`${base}/events`);
+    quick.send({ type: 'subscribe', id: 'q', event_types: ['order_quick'] });
+    quick.send({ type: 'unsubscribe', id: 'q' });
+    quick.send({ type: 'ping', id: 'sync' });
+    await quick.until((f) => f.some((x) => x.type === 'pong'));
+    await publish({ event_type: 'order_quick' });
+    const marker = await publish({ event_type: 'order_test' });
+    await client.until((f) => f.some((x) => x.event_id === marker.event_id));
+    expect(quick.frames.map((f) => f.type)).toEqual(['subscribed', 'unsubscribed', 'pong']);
+    client.ws.close();
+    quick.ws.close();
+  });
+});

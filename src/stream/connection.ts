@@ -75,6 +75,7 @@ export class Connection implements EventSink {
   private replaySent = new Set<number>();
   private pendingReplays = 0;
   private replays: Promise<void> = Promise.resolve();
+  private inbox: Promise<void> = Promise.resolve();
   private badMessages: number[] = [];
   private pingTimer: NodeJS.Timeout;
   private pongTimer: NodeJS.Timeout | null = null;
@@ -84,7 +85,12 @@ export class Connection implements EventSink {
     private readonly ctx: StreamContext,
     private readonly scopes: ReadonlySet<Scope>,
   ) {
-    socket.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
+    // Messages are handled one after another, so a subscribe is in place before a following unsubscribe.
+    socket.on('message', (data, isBinary) => {
+      this.inbox = this.inbox.then(() => this.onMessage(data as Buffer, isBinary)).catch((err: unknown) => {
+        ctx.log.error({ err }, 'websocket message handling failed');
+      });
+    });
     socket.on('close', () => this.dispose());
     socket.on('error', (err) => ctx.log.debug({ err }, 'websocket error'));
     socket.on('pong', () => {
@@ -210,12 +216,14 @@ export class Connection implements EventSink {
     this.subs.set(key, sub);
     this.ctx.router.add(sub);
     if (after !== undefined) {
-      const done = this.replays.then(() => this.replay(sub, after, start));
-      this.replays = done.catch(() => {});
-      await done.catch((err: unknown) => {
-        this.ctx.log.error({ err }, 'replay failed');
-        this.close(CloseCode.slowConsumer, 'replay failed; reconnect and resume');
-      });
+      // Replays run one at a time, after the `subscribed` answer; live events wait in the hold meanwhile.
+      const from = after;
+      this.replays = this.replays
+        .then(() => this.replay(sub, from, start))
+        .catch((err: unknown) => {
+          this.ctx.log.error({ err }, 'replay failed');
+          this.close(CloseCode.slowConsumer, 'replay failed; reconnect and resume');
+        });
     }
     return key;
   }
