@@ -1,15 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { JsonObject, Nullable, Uuid } from './common.js';
 
+/** The seed's ten types (task_started … custom) or any dotted name. */
 export const EVENT_TYPE_PATTERN = '^[a-z0-9_]+([.:-][a-z0-9_]+)*$';
 /** A history/subscription type filter: an event type where `*` may stand for any run of characters. */
 export const EVENT_TYPE_FILTER_PATTERN = '^[a-z0-9_*]+([.:-][a-z0-9_*]+)*$';
 
-/** The seed's ten types; any dotted name matching EVENT_TYPE_PATTERN is accepted too. */
-export const SEED_EVENT_TYPES = [
-  'task_started', 'task_progress', 'task_completed', 'task_failed', 'task_cancelled',
-  'agent_status_changed', 'workflow_step_changed', 'workflow_completed', 'system_alert', 'custom',
-] as const;
 
 export const Priority = Type.Union([
   Type.Literal('low'), Type.Literal('normal'), Type.Literal('high'), Type.Literal('critical'),

@@ -1,6 +1,5 @@
 import { RecordId, type Surreal } from 'surrealdb';
-import type { Event } from '../schemas/event.js';
-import { SEQ_MAX, expiryId, padSeq, refIds, refKey, type EventRecords, type EventRow, type RefField } from './event-rows.js';
+import { expiryId, refIds, refKey, type EventRecords, type EventRow, type RefField } from './event-rows.js';
 
 /** Another writer advanced the seq counter since this one read it. */
 export class SeqMovedError extends Error {}
@@ -170,10 +169,6 @@ export class EventRepository {
     return (value ?? 0) + 1;
   }
 
-  async oldestSeq(): Promise<number | null> {
-    const [row] = await this.scan('seq', 0, 1);
-    return row ? row.seq : null;
-  }
 
   async count(): Promise<number> {
     const [n] = await this.db.query<[number]>('RETURN count(SELECT id FROM event)').collect();
@@ -181,5 +176,3 @@ export class EventRepository {
   }
 }
 
-export { SEQ_MAX, padSeq };
-export type { Event };
