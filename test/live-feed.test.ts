@@ -46,3 +46,15 @@ describe('LiveFeed', () => {
     await feed.stop();
   });
 });
+
+describe('commit_log purge', () => {
+  it('deletes the rows older than the cutoff and none newer', async () => {
+    for (let i = 0; i < 25; i++) await commit(1);
+    const rows = async () => (await db.query<[number]>('RETURN count(SELECT id FROM commit_log)').collect())[0];
+    const before = await rows();
+    expect(before).toBeGreaterThanOrEqual(25);
+    expect(await repo.purgeCommitLog(new Date(0))).toBe(0);
+    expect(await repo.purgeCommitLog(new Date(Date.now() + 60_000))).toBe(before);
+    expect(await rows()).toBe(0);
+  });
+});

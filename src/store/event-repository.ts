@@ -112,9 +112,20 @@ export class EventRepository {
     return rows;
   }
 
-  /** Deletes commit_log rows older than `before`: the live feed only needs the last few seconds. */
-  async purgeCommitLog(before: Date): Promise<void> {
-    await this.db.query('DELETE commit_log WHERE at < $before RETURN NONE', { before }).collect();
+  /**
+   * Deletes commit_log rows older than `before` (the live feed only needs the last few seconds), a thousand
+   * per transaction so a purge under load never holds one huge write.
+   */
+  async purgeCommitLog(before: Date): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const [ids] = await this.db
+        .query<[RecordId[]]>('SELECT VALUE id FROM commit_log WHERE at < $before LIMIT 1000', { before })
+        .collect();
+      if (ids.length > 0) await this.db.query('DELETE $ids RETURN NONE', { ids }).collect();
+      deleted += ids.length;
+      if (ids.length < 1000) return deleted;
+    }
   }
 
   /** Deletes events with their ref and expiry rows. */
