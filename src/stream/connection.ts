@@ -103,7 +103,10 @@ export class Connection implements EventSink {
 
   /** The `?types=…&after=…` subscription of the upgrade request. */
   subscribeFromQuery(spec: StreamSpec, after: number | undefined): void {
-    void this.subscribe(spec, after, undefined);
+    // Through the inbox, so it is in place before the client's first message is handled.
+    this.inbox = this.inbox.then(async () => {
+      await this.subscribe(spec, after, undefined);
+    });
   }
 
   close(code: number, reason: string): void {
