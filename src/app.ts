@@ -12,6 +12,7 @@ import streamPlugin from './plugins/stream.js';
 import websocketPlugin from './plugins/websocket.js';
 import healthRoutes from './routes/health.js';
 import eventRoutes from './routes/events.js';
+import subscriptionRoutes from './routes/subscriptions.js';
 
 export interface BuildOptions {
   config: Config;
@@ -51,5 +52,6 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(streamPlugin);
   await app.register(healthRoutes);
   await app.register(eventRoutes);
+  await app.register(subscriptionRoutes);
   return app;
 }

@@ -49,6 +49,7 @@ export const EnvSchema = Type.Object({
     description: 'Allow webhook callbacks to loopback/private addresses (read by the webhook worker)',
   }),
   HERALD_WEBHOOK_TIMEOUT: duration('30s', 'Webhook request timeout (read by the webhook worker)'),
+  HERALD_WEBHOOK_SECRET_OVERLAP: duration('24h', 'After a secret rotation the old secret keeps signing this long'),
   HERALD_RETRY_SCHEDULE: Type.String({
     default: '5s,5m,30m,2h,5h,10h,10h',
     pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)(,\\d+(\\.\\d+)?(ms|s|m|h|d))*$',
@@ -100,6 +101,7 @@ export const ConfigSchema = Type.Object({
     allowPrivate: Type.Boolean(),
     timeoutMs: Type.Integer({ minimum: 1 }),
     retryScheduleMs: Type.Array(Type.Integer({ minimum: 0 })),
+    secretOverlapMs: Type.Integer({ minimum: 0 }),
   }),
 });
 export type Config = Static<typeof ConfigSchema>;
@@ -159,6 +161,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       allowPrivate: env.HERALD_WEBHOOK_ALLOW_PRIVATE === 'true',
       timeoutMs: Math.max(1, parseDuration(env.HERALD_WEBHOOK_TIMEOUT)),
       retryScheduleMs: env.HERALD_RETRY_SCHEDULE.split(',').map(parseDuration),
+      secretOverlapMs: parseDuration(env.HERALD_WEBHOOK_SECRET_OVERLAP),
     },
   };
   const configProblems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.path}: ${e.message}`);

@@ -3,10 +3,12 @@ import type { Surreal } from 'surrealdb';
 import { openConnection } from '../store/connection.js';
 import { migrate } from '../store/migrations.js';
 import { EventRepository } from '../store/event-repository.js';
+import { SubscriptionRepository } from '../store/subscription-repository.js';
 
 export interface Store {
   db: Surreal;
   events: EventRepository;
+  subscriptions: SubscriptionRepository;
   /** Answers within the timeout or reports the store as down. */
   ping(timeoutMs?: number): Promise<boolean>;
 }
@@ -36,7 +38,7 @@ export default fp<StorePluginOptions>(
         clearTimeout(timer);
       }
     };
-    app.decorate('store', { db, events: new EventRepository(db), ping });
+    app.decorate('store', { db, events: new EventRepository(db), subscriptions: new SubscriptionRepository(db), ping });
     if (!opts.db) {
       app.addHook('onClose', async () => {
         await db.close();

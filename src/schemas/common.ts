@@ -22,5 +22,6 @@ export const errorResponses = {
   403: ErrorBody,
   404: ErrorBody,
   413: ErrorBody,
+  422: ErrorBody,
   503: ErrorBody,
 } as const;

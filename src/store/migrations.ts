@@ -24,6 +24,8 @@ DEFINE TABLE IF NOT EXISTS event_expiry SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS event_expiry_at ON event_expiry FIELDS expires_at;
 DEFINE TABLE IF NOT EXISTS commit_log SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS commit_log_at ON commit_log FIELDS at;
+DEFINE TABLE IF NOT EXISTS subscription SCHEMALESS;
+DEFINE INDEX IF NOT EXISTS subscription_name ON subscription FIELDS subscriber_name;
 DEFINE TABLE IF NOT EXISTS herald_seq SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS value ON herald_seq TYPE int DEFAULT 0;
 `;

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { errorResponses } from '../schemas/common.js';
+import {
+  Subscription, SubscriptionInput, SubscriptionList, SubscriptionListQuery, SubscriptionParams, SubscriptionPatch,
+  SubscriptionWithSecret,
+} from '../schemas/subscription.js';
+import { HttpError } from '../lib/http-error.js';
+import { generateSecret } from '../webhooks/signer.js';
+import { UnsafeUrlError, checkCallbackUrl } from '../webhooks/url-guard.js';
+
+
+/** Webhook subscriptions (DESIGN.md "Subscriptions"); every route needs the admin scope. */
+const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
+  const repo = app.store.subscriptions;
+  const notFound = (id: string) => new HttpError(404, 'not_found', `no subscription ${id}`);
+
+  async function guard(url: string | null | undefined): Promise<void> {
+    if (url === null || url === undefined) return;
+    try {
+      await checkCallbackUrl(url, { allowPrivate: app.config.webhooks.allowPrivate });
+    } catch (err) {
+      if (err instanceof UnsafeUrlError) throw new HttpError(422, 'unsafe_callback_url', err.message);
+      throw err;
+    }
+  }
+
+  app.post('/subscriptions', {
+    config: { scope: 'admin' },
+    schema: { summary: 'Create a subscription; its secret is shown once', body: SubscriptionInput, response: { 201: SubscriptionWithSecret, ...errorResponses } },
+  }, async (request, reply) => {
+    const body = request.body;
+    await guard(body.callback_url);
+    const now = new Date().toISOString();
+    const subscription = {
+      subscription_id: randomUUID(),
+      subscriber_name: body.subscriber_name,
+      event_types: [...new Set(body.event_types ?? [])],
+      filters: body.filters ?? {},
+      callback_url: body.callback_url ?? null,
+      is_active: body.is_active ?? true,
+      created_at: now,
+      updated_at: now,
+      last_activity: null,
+      disabled_reason: null,
+    };
+    const secret = body.secret ?? generateSecret();
+    await repo.create(subscription, secret);
+    return reply.status(201).send({ ...subscription, secret });
+  });
+
+  app.get('/subscriptions', {
+    config: { scope: 'admin' },
+    schema: { summary: 'List subscriptions', querystring: SubscriptionListQuery, response: { 200: SubscriptionList, ...errorResponses } },
+  }, async (request) => ({ subscriptions: await repo.list(request.query.subscriber_name) }));
+
+  app.get('/subscriptions/:id', {
+    config: { scope: 'admin' },
+    schema: { summary: 'One subscription', params: SubscriptionParams, response: { 200: Subscription, ...errorResponses } },
+  }, async (request) => (await repo.get(request.params.id)) ?? Promise.reject(notFound(request.params.id)));
+
+  app.patch('/subscriptions/:id', {
+    config: { scope: 'admin' },
+    schema: { summary: 'Change a subscription', params: SubscriptionParams, body: SubscriptionPatch, response: { 200: Subscription, ...errorResponses } },
+  }, async (request) => {
+    const { id } = request.params;
+    if (!(await repo.get(id))) throw notFound(id);
+    await guard(request.body.callback_url);
+    const changes = {
+      ...request.body,
+      ...(request.body.event_types && { event_types: [...new Set(request.body.event_types)] }),
+      // Re-activating clears why it was disabled.
+      ...(request.body.is_active === true && { disabled_reason: null }),
+      updated_at: new Date().toISOString(),
+    };
+    return (await repo.update(id, changes)) ?? Promise.reject(notFound(id));
+  });
+
+  app.delete('/subscriptions/:id', {
+    config: { scope: 'admin' },
+    schema: { summary: 'Delete a subscription', params: SubscriptionParams, response: { 204: Type.Null(), ...errorResponses } },
+  }, async (request, reply) => {
+    if (!(await repo.delete(request.params.id))) throw notFound(request.params.id);
+    return reply.status(204).send(null);
+  });
+
+  app.post('/subscriptions/:id/rotate-secret', {
+    config: { scope: 'admin' },
+    schema: {
+      summary: 'Replace the signing secret; the old one keeps signing for HERALD_WEBHOOK_SECRET_OVERLAP',
+      params: SubscriptionParams,
+      response: { 200: Type.Object({ secret: Type.String(), previous_valid_until: Type.String() }), ...errorResponses },
+    },
+  }, async (request) => {
+    const now = Date.now();
+    const secret = generateSecret();
+    const until = now + app.config.webhooks.secretOverlapMs;
+    if (!(await repo.rotate(request.params.id, secret, until, now))) throw notFound(request.params.id);
+    return { secret, previous_valid_until: new Date(until).toISOString() };
+  });
+};
+
+export default subscriptions;

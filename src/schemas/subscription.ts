@@ -1,0 +1,56 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Nullable, Uuid } from './common.js';
+import { EVENT_TYPE_FILTER_PATTERN } from './event.js';
+import { StreamFilters } from './stream.js';
+
+const EventTypes = Type.Array(Type.String({ pattern: EVENT_TYPE_FILTER_PATTERN, maxLength: 128 }), { maxItems: 100 });
+const CallbackUrl = Type.String({ minLength: 1, maxLength: 2048 });
+const Secret = Type.String({ pattern: '^whsec_[A-Za-z0-9+/]{24,}={0,2}$', description: 'whsec_ + base64 of at least 18 bytes' });
+
+export const SubscriptionInput = Type.Object(
+  {
+    subscriber_name: Type.String({ minLength: 1, maxLength: 256 }),
+    event_types: Type.Optional(EventTypes),
+    filters: Type.Optional(StreamFilters),
+    callback_url: Type.Optional(Nullable(CallbackUrl)),
+    secret: Type.Optional(Secret),
+    is_active: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type SubscriptionInput = Static<typeof SubscriptionInput>;
+
+export const SubscriptionPatch = Type.Object(
+  {
+    subscriber_name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    event_types: Type.Optional(EventTypes),
+    filters: Type.Optional(StreamFilters),
+    callback_url: Type.Optional(Nullable(CallbackUrl)),
+    is_active: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type SubscriptionPatch = Static<typeof SubscriptionPatch>;
+
+/** A subscription as the API shows it; its secrets are only ever shown on creation and rotation. */
+export const Subscription = Type.Object({
+  subscription_id: Uuid,
+  subscriber_name: Type.String(),
+  event_types: Type.Array(Type.String()),
+  filters: Type.Record(Type.String(), Type.Unknown()),
+  callback_url: Nullable(Type.String()),
+  is_active: Type.Boolean(),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+  last_activity: Nullable(Type.String()),
+  disabled_reason: Nullable(Type.String()),
+});
+export type Subscription = Static<typeof Subscription>;
+
+export const SubscriptionWithSecret = Type.Composite([Subscription, Type.Object({ secret: Type.String() })]);
+export const SubscriptionParams = Type.Object({ id: Uuid }, { additionalProperties: false });
+export const SubscriptionListQuery = Type.Object(
+  { subscriber_name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })), token: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+export const SubscriptionList = Type.Object({ subscriptions: Type.Array(Subscription) });

@@ -1,0 +1,79 @@
+import { RecordId, type Surreal } from 'surrealdb';
+import type { Subscription } from '../schemas/subscription.js';
+
+/** A signing secret; `until` (epoch ms) is set on a secret that a rotation replaced. */
+export interface SigningSecret {
+  secret: string;
+  until?: number;
+}
+
+interface SubscriptionRow extends Omit<Subscription, 'subscription_id'> {
+  id: RecordId<'subscription'>;
+  secrets: SigningSecret[];
+}
+
+const toSubscription = ({ id, secrets: _secrets, ...rest }: SubscriptionRow): Subscription => ({
+  subscription_id: String(id.id),
+  ...rest,
+});
+const rid = (id: string) => new RecordId('subscription', id);
+
+/** All SurrealQL about webhook subscriptions. */
+export class SubscriptionRepository {
+  constructor(private readonly db: Surreal) {}
+
+  async create(subscription: Subscription, secret: string): Promise<void> {
+    const { subscription_id, ...fields } = subscription;
+    await this.db
+      .query('CREATE $id CONTENT $content RETURN NONE', {
+        id: rid(subscription_id),
+        content: { ...fields, secrets: [{ secret }] },
+      })
+      .collect();
+  }
+
+  async get(id: string): Promise<Subscription | undefined> {
+    const [row] = await this.db.query<[SubscriptionRow | undefined]>('SELECT * FROM ONLY $id', { id: rid(id) }).collect();
+    return row ? toSubscription(row) : undefined;
+  }
+
+  async list(subscriberName?: string): Promise<Subscription[]> {
+    const [rows] = subscriberName === undefined
+      ? await this.db.query<[SubscriptionRow[]]>('SELECT * FROM subscription').collect()
+      : await this.db.query<[SubscriptionRow[]]>('SELECT * FROM subscription WHERE subscriber_name = $name', { name: subscriberName }).collect();
+    return rows.map(toSubscription).sort((a, b) => a.created_at.localeCompare(b.created_at));
+  }
+
+  /** Applies `changes`; undefined when there is no such subscription. */
+  async update(id: string, changes: Partial<Omit<Subscription, 'subscription_id' | 'created_at'>>): Promise<Subscription | undefined> {
+    const [row] = await this.db
+      .query<[SubscriptionRow | undefined]>('UPDATE ONLY $id MERGE $changes RETURN AFTER', { id: rid(id), changes })
+      .collect();
+    return row ? toSubscription(row) : undefined;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const [row] = await this.db.query<[SubscriptionRow | undefined]>('DELETE ONLY $id RETURN BEFORE', { id: rid(id) }).collect();
+    return row !== undefined && row !== null;
+  }
+
+  /** Adds a new current secret; the previous ones keep signing until `oldUntil`, expired ones are dropped. */
+  async rotate(id: string, secret: string, oldUntil: number, now: number): Promise<boolean> {
+    const [row] = await this.db
+      .query<[SubscriptionRow | undefined]>(
+        `UPDATE ONLY $id SET secrets = array::concat(
+           [{ secret: $secret }],
+           secrets.filter(|$s| $s.until = NONE OR $s.until > $now).map(|$s| { secret: $s.secret, until: $s.until ?? $old_until })
+         ), updated_at = $updated RETURN AFTER`,
+        { id: rid(id), secret, old_until: oldUntil, now, updated: new Date(now).toISOString() },
+      )
+      .collect();
+    return row !== undefined && row !== null;
+  }
+
+  /** The secrets that sign right now, current first. */
+  async signingSecrets(id: string, now: number): Promise<string[]> {
+    const [row] = await this.db.query<[SubscriptionRow | undefined]>('SELECT secrets FROM ONLY $id', { id: rid(id) }).collect();
+    return (row?.secrets ?? []).filter((s) => s.until === undefined || s.until > now).map((s) => s.secret);
+  }
+}

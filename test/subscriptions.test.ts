@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { testApp } from './helpers/app.js';
+
+let app: FastifyInstance;
+const admin = { authorization: 'Bearer admin-key' };
+beforeAll(async () => {
+  app = await testApp({ HERALD_API_KEYS: 'admin-key:admin,reader:read', HERALD_WEBHOOK_SECRET_OVERLAP: '1h' });
+});
+afterAll(async () => {
+  await app.close();
+});
+
+const create = (payload: unknown) => app.inject({ method: 'POST', url: '/subscriptions', headers: admin, payload: payload as object });
+const count = async () => (await app.inject({ url: '/subscriptions', headers: admin })).json().subscriptions.length as number;
+
+describe('subscriptions', () => {
+  it('creates one with a generated whsec_ secret shown once, and reads it back without the secret', async () => {
+    const res = await create({ subscriber_name: 'billing', event_types: ['task_*', 'custom'], filters: { priority: ['high'] }, callback_url: 'https://93.184.216.34/hook' });
+    expect(res.statusCode).toBe(201);
+    const sub = res.json();
+    expect(sub.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    expect(sub).toMatchObject({ subscriber_name: 'billing', event_types: ['task_*', 'custom'], is_active: true, last_activity: null });
+    const read = await app.inject({ url: `/subscriptions/${sub.subscription_id}`, headers: admin });
+    expect(read.statusCode).toBe(200);
+    expect(read.json()).not.toHaveProperty('secret');
+    expect(read.json()).toMatchObject({ subscription_id: sub.subscription_id, callback_url: 'https://93.184.216.34/hook' });
+    const list = await app.inject({ url: '/subscriptions?subscriber_name=billing', headers: admin });
+    expect(list.json().subscriptions.map((s: { subscription_id: string }) => s.subscription_id)).toEqual([sub.subscription_id]);
+  });
+
+  it('patches, rotates the secret (old one kept with an end), and deletes', async () => {
+    const sub = (await create({ subscriber_name: 'ops' })).json();
+    const patched = await app.inject({ method: 'PATCH', url: `/subscriptions/${sub.subscription_id}`, headers: admin, payload: { is_active: false, event_types: ['system_alert'] } });
+    expect(patched.statusCode).toBe(200);
+    expect(patched.json()).toMatchObject({ is_active: false, event_types: ['system_alert'], subscriber_name: 'ops' });
+
+    const rotated = await app.inject({ method: 'POST', url: `/subscriptions/${sub.subscription_id}/rotate-secret`, headers: admin });
+    expect(rotated.statusCode).toBe(200);
+    const { secret, previous_valid_until } = rotated.json();
+    expect(secret).not.toBe(sub.secret);
+    expect(Date.parse(previous_valid_until) - Date.now()).toBeGreaterThan(3_500_000);
+    expect(await app.store.subscriptions.signingSecrets(sub.subscription_id, Date.now())).toEqual([secret, sub.secret]);
+    expect(await app.store.subscriptions.signingSecrets(sub.subscription_id, Date.now() + 3_700_000)).toEqual([secret]);
+
+    expect((await app.inject({ method: 'DELETE', url: `/subscriptions/${sub.subscription_id}`, headers: admin })).statusCode).toBe(204);
+    expect((await app.inject({ url: `/subscriptions/${sub.subscription_id}`, headers: admin })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'DELETE', url: `/subscriptions/${sub.subscription_id}`, headers: admin })).statusCode).toBe(404);
+  });
+
+  it.each([
+    ['http://127.0.0.1/hook'], ['http://[::1]/'], ['http://10.0.0.1/'], ['http://169.254.169.254/'], ['http://[::ffff:127.0.0.1]/'],
+  ])('refuses callback_url %s with 422 naming the switch, storing nothing', async (callback_url) => {
+    const before = await count();
+    const res = await create({ subscriber_name: 'x', callback_url });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().error).toMatchObject({ code: 'unsafe_callback_url' });
+    expect(res.json().error.message).toContain('HERALD_WEBHOOK_ALLOW_PRIVATE');
+    expect(await count()).toBe(before);
+  });
+
+  it.each([
+    [{}], [{ subscriber_name: '' }], [{ subscriber_name: 'x', event_types: ['Bad Type'] }], [{ subscriber_name: 'x', filters: { colour: 'red' } }],
+    [{ subscriber_name: 'x', secret: 'plain' }], [{ subscriber_name: 'x', extra: 1 }], [{ subscriber_name: 'x', is_active: 'yes' }],
+  ])('refuses bad input %j with 400, storing nothing', async (payload) => {
+    const before = await count();
+    const res = await create(payload);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('validation_error');
+    expect(await count()).toBe(before);
+  });
+
+  it('needs the admin scope', async () => {
+    const res = await app.inject({ url: '/subscriptions', headers: { authorization: 'Bearer reader' } });
+    expect(res.statusCode).toBe(403);
+  });
+
+  it('refuses an empty patch and an unknown id', async () => {
+    const sub = (await create({ subscriber_name: 'p' })).json();
+    expect((await app.inject({ method: 'PATCH', url: `/subscriptions/${sub.subscription_id}`, headers: admin, payload: {} })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'PATCH', url: `/subscriptions/${crypto.randomUUID()}`, headers: admin, payload: { is_active: true } })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: `/subscriptions/${crypto.randomUUID()}/rotate-secret`, headers: admin })).statusCode).toBe(404);
+  });
+});
