@@ -11,21 +11,13 @@ import Fastify from 'fastify';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Ajv, type Options } from 'ajv';
-import addFormats from 'ajv-formats';
+import { httpValidatorCompiler } from '../src/lib/validation.js';
 import { EventInput } from '../src/schemas/event.js';
 import { prepareEvent } from '../src/events/prepare.js';
 
-function makeAjv(options: Options): Ajv {
-  const ajv = new Ajv({ useDefaults: true, allErrors: false, removeAdditional: false, ...options });
-  addFormats.default(ajv);
-  return ajv;
-}
-
 const app = Fastify({ logger: false }).withTypeProvider<TypeBoxTypeProvider>();
-const strict = makeAjv({ coerceTypes: false });
-const lenient = makeAjv({ coerceTypes: 'array' });
-app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : lenient).compile(schema));
+// The same validator compiler as Herald's (src/lib/validation.ts).
+app.setValidatorCompiler(httpValidatorCompiler());
 await app.register(websocket, { options: { maxPayload: 4 * 1024 * 1024 } });
 
 interface Subscriber {

@@ -1,15 +1,8 @@
 import fp from 'fastify-plugin';
 import type { FastifyError } from 'fastify';
-import { Ajv, type Options } from 'ajv';
-import addFormats from 'ajv-formats';
 import { HttpError } from '../lib/http-error.js';
+import { httpValidatorCompiler } from '../lib/validation.js';
 import { ShuttingDownError, StoreUnavailableError } from '../events/committer.js';
-
-function makeAjv(options: Options): Ajv {
-  const ajv = new Ajv({ useDefaults: true, allErrors: false, removeAdditional: false, ...options });
-  addFormats.default(ajv);
-  return ajv;
-}
 
 const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
@@ -19,18 +12,10 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_content_length'],
 };
 
-/**
- * Validation and the one error shape of DESIGN.md. Bodies are validated strictly — a wrong type is an error,
- * never coerced, and unknown fields are rejected, not stripped; query strings and params are coerced because
- * they only ever arrive as text.
- */
+/** Validation (see lib/validation.ts) and the one error shape of DESIGN.md. */
 export default fp(
   async (app) => {
-    const strict = makeAjv({ coerceTypes: false });
-    const lenient = makeAjv({ coerceTypes: 'array' });
-    app.setValidatorCompiler(({ schema, httpPart }) =>
-      (httpPart === 'body' ? strict : lenient).compile(schema),
-    );
+    app.setValidatorCompiler(httpValidatorCompiler());
 
     app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
       if (error instanceof HttpError) {

@@ -1,8 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
+import { makeAjv } from '../lib/validation.js';
 import type { HistoryQuery } from '../schemas/event.js';
 import { CLIENT_MESSAGES, CloseCode } from '../schemas/stream.js';
 import { Connection, type StreamContext } from '../stream/connection.js';
@@ -36,8 +35,7 @@ export default fp(
     const connections = new Set<Connection>();
     const feed = new LiveFeed(app.store.db, app.store.events, log, (events) => router.dispatch(events));
 
-    const ajv = new Ajv({ allErrors: false, removeAdditional: false, coerceTypes: false, useDefaults: false });
-    addFormats.default(ajv);
+    const ajv = makeAjv({ coerceTypes: false, useDefaults: false });
     const validators = Object.fromEntries(
       Object.entries(CLIENT_MESSAGES).map(([type, schema]) => [type, ajv.compile(schema)]),
     ) as StreamContext['validators'];
