@@ -5,26 +5,17 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+// One free-port finder for tests and benches.
+import { freePort } from '../test/helpers/spawn-server.js';
+
+export { freePort };
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `herald-bench-${prefix}-`));
@@ -100,20 +91,11 @@ export async function startHerald(extraEnv: Record<string, string> = {}): Promis
     HERALD_API_KEYS: '',
     ...extraEnv,
   }, port);
-  const herald = { ...child, dataDir };
-  try {
-    await waitReady(herald, '/ready');
-  } catch (error) {
-    await stopChild(herald);
-    throw error;
-  }
-  return herald;
+  return readyOrStopped({ ...child, dataDir });
 }
 
-/** The bare Fastify no-op server (bench/ceiling-server.ts), or another ceiling script (bench/ceiling-ws-server.ts). */
-export async function startCeiling(script = 'bench/ceiling-server.ts'): Promise<Child> {
-  const port = await freePort();
-  const child = startChild('ceiling', script, { PORT: String(port) }, port);
+/** Waits for the child's GET /ready; stops it if it never gets there. */
+async function readyOrStopped<T extends Child>(child: T): Promise<T> {
   try {
     await waitReady(child, '/ready');
   } catch (error) {
@@ -121,6 +103,12 @@ export async function startCeiling(script = 'bench/ceiling-server.ts'): Promise<
     throw error;
   }
   return child;
+}
+
+/** The bare Fastify no-op server (bench/ceiling-server.ts), or another ceiling script (bench/ceiling-ws-server.ts). */
+export async function startCeiling(script = 'bench/ceiling-server.ts'): Promise<Child> {
+  const port = await freePort();
+  return readyOrStopped(startChild('ceiling', script, { PORT: String(port) }, port));
 }
 
 export async function waitReady(child: Child, path: string, timeoutMs = 60_000): Promise<void> {

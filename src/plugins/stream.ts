@@ -76,9 +76,11 @@ export default fp(
         connections.add(connection);
         socket.on('close', () => connections.delete(connection));
         const query = request.query as HistoryQuery;
-        const hasQuerySubscription = query.types !== undefined || query.after !== undefined ||
-          ['source', 'target', 'priority', 'workflow_id', 'session_id', 'correlation_id'].some((k) => (query as Record<string, unknown>)[k] !== undefined);
-        if (hasQuerySubscription) connection.subscribeFromQuery(specFromQuery(query), query.after === undefined ? undefined : Number(query.after));
+        const spec = specFromQuery(query);
+        const after = query.after === undefined ? undefined : Number(query.after);
+        if (after !== undefined || spec.eventTypes.length > 0 || Object.keys(spec.filters).length > 0) {
+          connection.subscribeFromQuery(spec, after);
+        }
       },
     } satisfies Stream);
   },
