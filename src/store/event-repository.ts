@@ -180,7 +180,6 @@ export class EventRepository {
     return (value ?? 0) + 1;
   }
 
-
   async count(): Promise<number> {
     const [n] = await this.db.query<[number]>('RETURN count(SELECT id FROM event)').collect();
     return n;
