@@ -2,23 +2,28 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Surreal } from 'surrealdb';
 import type { Config } from './config.js';
+import type { Clock } from './lib/clock.js';
 import configPlugin from './plugins/config.js';
 import errorsPlugin from './plugins/errors.js';
 import authPlugin from './plugins/auth.js';
 import storePlugin from './plugins/store.js';
 import committerPlugin from './plugins/committer.js';
+import webhooksPlugin from './plugins/webhooks.js';
 import cleanupPlugin from './plugins/cleanup.js';
 import streamPlugin from './plugins/stream.js';
 import websocketPlugin from './plugins/websocket.js';
 import healthRoutes from './routes/health.js';
 import eventRoutes from './routes/events.js';
 import subscriptionRoutes from './routes/subscriptions.js';
+import deliveryRoutes from './routes/deliveries.js';
 
 export interface BuildOptions {
   config: Config;
   /** Share an open database between app instances (tests); otherwise the app opens config.db.url itself. */
   db?: Surreal;
   logger?: FastifyServerOptions['logger'];
+  /** Time for the webhook worker and delivery scheduling (tests pass a controllable one). */
+  clock?: Clock;
 }
 
 /** Composes Herald from its plugins. server.ts listens; tests call this with a mem:// or temp rocksdb URL. */
@@ -42,16 +47,18 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  await app.register(configPlugin, { config: options.config });
+  await app.register(configPlugin, { config: options.config, ...(options.clock && { clock: options.clock }) });
   await app.register(errorsPlugin);
   await app.register(websocketPlugin);
   await app.register(authPlugin);
   await app.register(storePlugin, options.db ? { db: options.db } : {});
+  await app.register(webhooksPlugin);
   await app.register(committerPlugin);
   await app.register(cleanupPlugin);
   await app.register(streamPlugin);
   await app.register(healthRoutes);
   await app.register(eventRoutes);
   await app.register(subscriptionRoutes);
+  await app.register(deliveryRoutes);
   return app;
 }

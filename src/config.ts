@@ -46,15 +46,32 @@ export const EnvSchema = Type.Object({
   HERALD_SHUTDOWN_TIMEOUT: duration('10s', 'Graceful shutdown deadline before the process exits anyway'),
   HERALD_WEBHOOK_ALLOW_PRIVATE: Type.Union([Type.Literal('true'), Type.Literal('false')], {
     default: 'false',
-    description: 'Allow webhook callbacks to loopback/private addresses (read by the webhook worker)',
+    description: 'Allow webhook callbacks to loopback/private addresses',
   }),
-  HERALD_WEBHOOK_TIMEOUT: duration('30s', 'Webhook request timeout (read by the webhook worker)'),
+  HERALD_WEBHOOK_ALLOW_HOSTS: Type.String({
+    default: '',
+    pattern: '^$|^[^,\\s]+(,[^,\\s]+)*$',
+    description: 'Comma list of hostnames, addresses or CIDR ranges webhooks may reach even though they are private',
+  }),
+  HERALD_WEBHOOK_TIMEOUT: duration('30s', 'Webhook request timeout; any 2xx within it is a success'),
   HERALD_WEBHOOK_SECRET_OVERLAP: duration('24h', 'After a secret rotation the old secret keeps signing this long'),
   HERALD_RETRY_SCHEDULE: Type.String({
     default: '5s,5m,30m,2h,5h,10h,10h',
     pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)(,\\d+(\\.\\d+)?(ms|s|m|h|d))*$',
-    description: 'Webhook retry delays (read by the webhook worker)',
+    description: 'Webhook retry delays after the 1st, 2nd, … failed attempt (±20% jitter)',
   }),
+  HERALD_WEBHOOK_MAX_RETRY_AFTER: duration('1h', 'Longest Retry-After (on 429/503) honoured; longer ones are cut to this'),
+  HERALD_WEBHOOK_WORKER: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'true',
+    description: 'Run the webhook delivery worker in this process (deliveries are still recorded when false)',
+  }),
+  HERALD_WEBHOOK_CONCURRENCY: integer('64', 'Webhook requests in flight per process'),
+  HERALD_WEBHOOK_SUBSCRIPTION_CONCURRENCY: integer('16', 'Webhook requests in flight per subscription and process'),
+  HERALD_WEBHOOK_LEASE: duration('30s', 'A claimed delivery is leased this long (renewed while in flight); a crashed worker\'s deliveries are retried after it'),
+  HERALD_WEBHOOK_POLL: duration('500ms', 'An idle worker looks for due deliveries this often (a local publish wakes it at once)'),
+  HERALD_WEBHOOK_DISABLE_AFTER: duration('5d', 'Disable a subscription whose deliveries have failed continuously this long (0 = never)'),
+  HERALD_SUBSCRIPTION_INACTIVE_AFTER: duration('7d', 'Deactivate a subscription with no delivery for this long, checked by the cleanup loop (0 = never)'),
+  HERALD_SUBSCRIPTION_REFRESH: duration('1s', 'How often a replica checks for subscription changes made by other replicas'),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -99,9 +116,21 @@ export const ConfigSchema = Type.Object({
   shutdownTimeoutMs: Type.Integer({ minimum: 0 }),
   webhooks: Type.Object({
     allowPrivate: Type.Boolean(),
+    allowHosts: Type.Array(Type.String()),
     timeoutMs: Type.Integer({ minimum: 1 }),
     retryScheduleMs: Type.Array(Type.Integer({ minimum: 0 })),
+    maxRetryAfterMs: Type.Integer({ minimum: 0 }),
     secretOverlapMs: Type.Integer({ minimum: 0 }),
+    worker: Type.Boolean(),
+    concurrency: Type.Integer({ minimum: 1 }),
+    perSubscription: Type.Integer({ minimum: 1 }),
+    leaseMs: Type.Integer({ minimum: 1 }),
+    pollMs: Type.Integer({ minimum: 1 }),
+    disableAfterMs: Type.Integer({ minimum: 0 }),
+  }),
+  subscriptions: Type.Object({
+    inactiveAfterMs: Type.Integer({ minimum: 0 }),
+    refreshMs: Type.Integer({ minimum: 1 }),
   }),
 });
 export type Config = Static<typeof ConfigSchema>;
@@ -159,9 +188,21 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     shutdownTimeoutMs: parseDuration(env.HERALD_SHUTDOWN_TIMEOUT),
     webhooks: {
       allowPrivate: env.HERALD_WEBHOOK_ALLOW_PRIVATE === 'true',
+      allowHosts: env.HERALD_WEBHOOK_ALLOW_HOSTS === '' ? [] : env.HERALD_WEBHOOK_ALLOW_HOSTS.split(','),
       timeoutMs: Math.max(1, parseDuration(env.HERALD_WEBHOOK_TIMEOUT)),
       retryScheduleMs: env.HERALD_RETRY_SCHEDULE.split(',').map(parseDuration),
+      maxRetryAfterMs: parseDuration(env.HERALD_WEBHOOK_MAX_RETRY_AFTER),
       secretOverlapMs: parseDuration(env.HERALD_WEBHOOK_SECRET_OVERLAP),
+      worker: env.HERALD_WEBHOOK_WORKER === 'true',
+      concurrency: Math.max(1, Number(env.HERALD_WEBHOOK_CONCURRENCY)),
+      perSubscription: Math.max(1, Number(env.HERALD_WEBHOOK_SUBSCRIPTION_CONCURRENCY)),
+      leaseMs: Math.max(1, parseDuration(env.HERALD_WEBHOOK_LEASE)),
+      pollMs: Math.max(1, parseDuration(env.HERALD_WEBHOOK_POLL)),
+      disableAfterMs: parseDuration(env.HERALD_WEBHOOK_DISABLE_AFTER),
+    },
+    subscriptions: {
+      inactiveAfterMs: parseDuration(env.HERALD_SUBSCRIPTION_INACTIVE_AFTER),
+      refreshMs: Math.max(1, parseDuration(env.HERALD_SUBSCRIPTION_REFRESH)),
     },
   };
   const configProblems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.path}: ${e.message}`);

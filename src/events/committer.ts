@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Event } from '../schemas/event.js';
 import { EventRepository, SeqMovedError, isWriteConflict } from '../store/event-repository.js';
 import { fromRow, toRecords } from '../store/event-rows.js';
+import type { DeliveryRow } from '../store/delivery-rows.js';
 import type { PreparedEvent } from './prepare.js';
 
 export interface PublishResult {
@@ -24,6 +25,8 @@ export interface CommitterOptions {
   windowMs: number;
   /** Attempts after losing the seq counter to another writer or a write conflict, before 503. */
   maxAttempts?: number;
+  /** The webhook deliveries of events about to be stored; they commit in the events' transaction. */
+  plan?: (events: Event[]) => DeliveryRow[];
 }
 
 /**
@@ -139,7 +142,8 @@ export class Committer {
     });
     let seq = prevSeq;
     const candidates = [...firstIndex.values()].map((i): Event => ({ ...(all[i] as PreparedEvent), seq: ++seq }));
-    const inserted = await this.repo.insertBatch(prevSeq, seq, toRecords(candidates, new Date()));
+    const deliveries = this.options.plan?.(candidates) ?? [];
+    const inserted = await this.repo.insertBatch(prevSeq, seq, toRecords(candidates, new Date()), deliveries);
     this.lastSeq = seq;
 
     const stored = new Map<string, PublishResult>();

@@ -9,12 +9,19 @@ declare module 'fastify' {
 
 export default fp(
   async (app) => {
-    const committer = new Committer(app.store.events, app.log.child({ component: 'committer' }), app.config.commit);
+    const { index, worker } = app.webhooks;
+    const committer = new Committer(app.store.events, app.log.child({ component: 'committer' }), {
+      ...app.config.commit,
+      plan: (events) => index.plan(events, app.clock.now()),
+    });
+    if (worker) committer.onCommit(() => {
+      if (index.size > 0) worker.wake();
+    });
     app.decorate('committer', committer);
     // Runs before the store's onClose (hooks run in reverse registration order), so queued events commit first.
     app.addHook('onClose', async () => {
       await committer.close();
     });
   },
-  { name: 'committer', dependencies: ['store'] },
+  { name: 'committer', dependencies: ['store', 'webhooks'] },
 );

@@ -4,11 +4,13 @@ import { openConnection } from '../store/connection.js';
 import { migrate } from '../store/migrations.js';
 import { EventRepository } from '../store/event-repository.js';
 import { SubscriptionRepository } from '../store/subscription-repository.js';
+import { DeliveryRepository } from '../store/delivery-repository.js';
 
 export interface Store {
   db: Surreal;
   events: EventRepository;
   subscriptions: SubscriptionRepository;
+  deliveries: DeliveryRepository;
   /** Answers within the timeout or reports the store as down. */
   ping(timeoutMs?: number): Promise<boolean>;
 }
@@ -38,7 +40,7 @@ export default fp<StorePluginOptions>(
         clearTimeout(timer);
       }
     };
-    app.decorate('store', { db, events: new EventRepository(db), subscriptions: new SubscriptionRepository(db), ping });
+    app.decorate('store', { db, events: new EventRepository(db), subscriptions: new SubscriptionRepository(db), deliveries: new DeliveryRepository(db), ping });
     if (!opts.db) {
       app.addHook('onClose', async () => {
         await db.close();

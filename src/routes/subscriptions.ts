@@ -6,10 +6,11 @@ import {
   Subscription, SubscriptionInput, SubscriptionList, SubscriptionListQuery, SubscriptionParams, SubscriptionPatch,
   SubscriptionWithSecret,
 } from '../schemas/subscription.js';
+import { ReplayInput, ReplayResult } from '../schemas/delivery.js';
+import { replay } from '../webhooks/replay.js';
 import { HttpError } from '../lib/http-error.js';
 import { generateSecret } from '../webhooks/signer.js';
 import { UnsafeUrlError, checkCallbackUrl } from '../webhooks/url-guard.js';
-
 
 /** Webhook subscriptions (DESIGN.md "Subscriptions"); every route needs the admin scope. */
 const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
@@ -19,7 +20,7 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
   async function guard(url: string | null | undefined): Promise<void> {
     if (url === null || url === undefined) return;
     try {
-      await checkCallbackUrl(url, { allowPrivate: app.config.webhooks.allowPrivate });
+      await checkCallbackUrl(url, { allowPrivate: app.config.webhooks.allowPrivate, allowHosts: app.config.webhooks.allowHosts });
     } catch (err) {
       if (err instanceof UnsafeUrlError) throw new HttpError(422, 'unsafe_callback_url', err.message);
       throw err;
@@ -44,9 +45,11 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
       updated_at: now,
       last_activity: null,
       disabled_reason: null,
+      failing_since: null,
     };
     const secret = body.secret ?? generateSecret();
     await repo.create(subscription, secret);
+    await app.webhooks.index.reload();
     return reply.status(201).send({ ...subscription, secret });
   });
 
@@ -74,7 +77,10 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
       ...(request.body.is_active === true && { disabled_reason: null }),
       updated_at: new Date().toISOString(),
     };
-    return (await repo.update(id, changes)) ?? Promise.reject(notFound(id));
+    const updated = await repo.update(id, changes);
+    if (!updated) throw notFound(id);
+    await app.webhooks.index.reload();
+    return updated;
   });
 
   app.delete('/subscriptions/:id', {
@@ -82,6 +88,7 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
     schema: { summary: 'Delete a subscription', params: SubscriptionParams, response: { 204: Type.Null(), ...errorResponses } },
   }, async (request, reply) => {
     if (!(await repo.delete(request.params.id))) throw notFound(request.params.id);
+    await app.webhooks.index.reload();
     return reply.status(204).send(null);
   });
 
@@ -97,7 +104,27 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
     const secret = generateSecret();
     const until = now + app.config.webhooks.secretOverlapMs;
     if (!(await repo.rotate(request.params.id, secret, until, now))) throw notFound(request.params.id);
+    await app.webhooks.index.reload();
     return { secret, previous_valid_until: new Date(until).toISOString() };
+  });
+
+  app.post('/subscriptions/:id/replay', {
+    config: { scope: 'admin' },
+    schema: {
+      summary: 'Create a new delivery for every stored event since a time that the subscription matches',
+      params: SubscriptionParams,
+      body: ReplayInput,
+      response: { 202: ReplayResult, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const { id } = request.params;
+    const subscription = await repo.get(id);
+    if (!subscription) throw notFound(id);
+    if (subscription.callback_url === null) throw new HttpError(422, 'no_callback_url', `subscription ${id} has no callback_url to deliver to`);
+    if (!subscription.is_active) throw new HttpError(422, 'subscription_inactive', `subscription ${id} is inactive; PATCH is_active=true first`);
+    const result = await replay(app.store.events, app.store.deliveries, subscription, request.body, app.clock.now());
+    app.webhooks.worker?.wake();
+    return reply.status(202).send(result);
   });
 };
 

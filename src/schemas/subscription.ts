@@ -44,6 +44,7 @@ export const Subscription = Type.Object({
   updated_at: Type.String(),
   last_activity: Nullable(Type.String()),
   disabled_reason: Nullable(Type.String()),
+  failing_since: Nullable(Type.String({ description: 'Start of the current run of failed attempts; null after a success' })),
 });
 export type Subscription = Static<typeof Subscription>;
 

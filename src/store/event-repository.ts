@@ -1,4 +1,5 @@
 import { RecordId, type Surreal } from 'surrealdb';
+import type { DeliveryRow } from './delivery-rows.js';
 import { expiryId, refIds, refKey, type EventRecords, type EventRow, type RefField } from './event-rows.js';
 
 /** Another writer advanced the seq counter since this one read it. */
@@ -38,9 +39,10 @@ export class EventRepository {
    * Stores events whose seqs run from prevSeq+1 to lastSeq in one transaction that first checks and advances
    * the shared counter, so seqs follow commit order across writers (SeqMovedError: another writer was first).
    * Also writes the ref and expiry rows, and the transaction's commit_log row (the live stream's feed);
-   * skips event_ids already stored and returns the ids it inserted.
+   * skips event_ids already stored and returns the ids it inserted. `deliveries` are the webhook deliveries
+   * of these events; only those of events actually inserted are written, so a re-publish delivers nothing.
    */
-  async insertBatch(prevSeq: number, lastSeq: number, records: EventRecords): Promise<Set<string>> {
+  async insertBatch(prevSeq: number, lastSeq: number, records: EventRecords, deliveries: DeliveryRow[] = []): Promise<Set<string>> {
     const responses = await this.db
       .query(
         `BEGIN;
@@ -49,12 +51,14 @@ export class EventRepository {
         ${records.refs.length > 0 ? 'INSERT IGNORE INTO event_ref $refs RETURN NONE;' : ''}
         ${records.expiries.length > 0 ? 'INSERT IGNORE INTO event_expiry $expiries RETURN NONE;' : ''}
         LET $ins = INSERT IGNORE INTO event $rows RETURN VALUE record::id(id);
+        ${deliveries.length > 0 ? `LET $dl = IF array::len($ins) = $n { $deliveries } ELSE { $deliveries.filter(|$d| $d.event_id INSIDE $ins) };
+        IF array::len($dl) > 0 { INSERT INTO delivery $dl RETURN NONE };` : ''}
         CREATE commit_log CONTENT { first: $prev + 1, last: $last, inserted: $ins, docs: $docs, at: time::now() } RETURN NONE;
         RETURN $ins;
         COMMIT;`,
         {
           prev: prevSeq, last: lastSeq, rows: records.events, refs: records.refs, expiries: records.expiries,
-          docs: records.events.map((e) => e.doc),
+          docs: records.events.map((e) => e.doc), deliveries, n: records.events.length,
         },
       )
       .responses();

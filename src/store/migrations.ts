@@ -11,6 +11,9 @@ import type { Surreal } from 'surrealdb';
  *   correlation/workflow/session ids, `event_expiry` for expires_at.
  * - `commit_log` gets one row per committed transaction, carrying its events: the one table each process
  *   watches with a LIVE query (a LIVE query costs per written record of its table, so never `event`).
+ * - `delivery` is the webhook queue: `queue_key` (claim order, only on claimable rows), `lease_until` (only on
+ *   leased rows, for the reaper) and `list_key` (a subscription's deliveries, newest first); see
+ *   delivery-rows.ts. `herald_seq:subscriptions` is bumped on every subscription change so replicas reload.
  */
 const STATEMENTS = `
 DEFINE TABLE IF NOT EXISTS event SCHEMALESS;
@@ -26,6 +29,12 @@ DEFINE TABLE IF NOT EXISTS commit_log SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS commit_log_at ON commit_log FIELDS at;
 DEFINE TABLE IF NOT EXISTS subscription SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS subscription_name ON subscription FIELDS subscriber_name;
+DEFINE TABLE IF NOT EXISTS delivery SCHEMALESS;
+DEFINE INDEX IF NOT EXISTS delivery_queue ON delivery FIELDS queue_key;
+DEFINE INDEX IF NOT EXISTS delivery_lease ON delivery FIELDS lease_until;
+DEFINE INDEX IF NOT EXISTS delivery_list ON delivery FIELDS list_key;
+DEFINE TABLE IF NOT EXISTS delivery_attempt SCHEMALESS;
+DEFINE INDEX IF NOT EXISTS delivery_attempt_delivery ON delivery_attempt FIELDS delivery_id;
 DEFINE TABLE IF NOT EXISTS herald_seq SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS value ON herald_seq TYPE int DEFAULT 0;
 `;

@@ -12,10 +12,19 @@ interface SubscriptionRow extends Omit<Subscription, 'subscription_id'> {
   secrets: SigningSecret[];
 }
 
+/** A subscription with the secrets that sign its deliveries (never shown by the API after creation). */
+export interface SubscriptionWithSecrets {
+  subscription: Subscription;
+  secrets: SigningSecret[];
+}
+
 const toSubscription = ({ id, secrets: _secrets, ...rest }: SubscriptionRow): Subscription => ({
   subscription_id: String(id.id),
   ...rest,
+  failing_since: rest.failing_since ?? null,
 });
+/** Every change bumps this counter; replicas poll it and reload their subscription index when it moves. */
+const BUMP = 'UPSERT herald_seq:subscriptions SET value = (value ?? 0) + 1 RETURN NONE';
 const rid = (id: string) => new RecordId('subscription', id);
 
 /** All SurrealQL about webhook subscriptions. */
@@ -25,7 +34,7 @@ export class SubscriptionRepository {
   async create(subscription: Subscription, secret: string): Promise<void> {
     const { subscription_id, ...fields } = subscription;
     await this.db
-      .query('CREATE $id CONTENT $content RETURN NONE', {
+      .query(`CREATE $id CONTENT $content RETURN NONE; ${BUMP}`, {
         id: rid(subscription_id),
         content: { ...fields, secrets: [{ secret }] },
       })
@@ -47,13 +56,13 @@ export class SubscriptionRepository {
   /** Applies `changes`; undefined when there is no such subscription. */
   async update(id: string, changes: Partial<Omit<Subscription, 'subscription_id' | 'created_at'>>): Promise<Subscription | undefined> {
     const [row] = await this.db
-      .query<[SubscriptionRow | undefined]>('UPDATE ONLY $id MERGE $changes RETURN AFTER', { id: rid(id), changes })
+      .query<[SubscriptionRow | undefined]>(`UPDATE ONLY $id MERGE $changes RETURN AFTER; ${BUMP}`, { id: rid(id), changes })
       .collect();
     return row ? toSubscription(row) : undefined;
   }
 
   async delete(id: string): Promise<boolean> {
-    const [row] = await this.db.query<[SubscriptionRow | undefined]>('DELETE ONLY $id RETURN BEFORE', { id: rid(id) }).collect();
+    const [row] = await this.db.query<[SubscriptionRow | undefined]>(`DELETE ONLY $id RETURN BEFORE; ${BUMP}`, { id: rid(id) }).collect();
     return row !== undefined && row !== null;
   }
 
@@ -64,11 +73,39 @@ export class SubscriptionRepository {
         `UPDATE ONLY $id SET secrets = array::concat(
            [{ secret: $secret }],
            secrets.filter(|$s| $s.until = NONE OR $s.until > $now).map(|$s| { secret: $s.secret, until: $s.until ?? $old_until })
-         ), updated_at = $updated RETURN AFTER`,
+         ), updated_at = $updated RETURN AFTER;
+         ${BUMP}`,
         { id: rid(id), secret, old_until: oldUntil, now, updated: new Date(now).toISOString() },
       )
       .collect();
     return row !== undefined && row !== null;
+  }
+
+  /** Every subscription with its secrets: what the webhook index loads. */
+  async listWithSecrets(): Promise<SubscriptionWithSecrets[]> {
+    const [rows] = await this.db.query<[SubscriptionRow[]]>('SELECT * FROM subscription').collect();
+    return rows.map((row) => ({ subscription: toSubscription(row), secrets: row.secrets }));
+  }
+
+  /** The change counter (see BUMP); 0 before any change. */
+  async version(): Promise<number> {
+    const [value] = await this.db
+      .query<[number | undefined]>('RETURN (SELECT VALUE value FROM ONLY herald_seq:subscriptions) ?? 0')
+      .collect();
+    return value ?? 0;
+  }
+
+  /** Deactivates the active subscriptions whose last delivery is older than `before`; returns their ids. */
+  async deactivateIdle(before: string, reason: string, now: string): Promise<string[]> {
+    const [ids] = await this.db
+      .query<[string[]]>(
+        `UPDATE subscription SET is_active = false, disabled_reason = $reason, updated_at = $now
+           WHERE is_active = true AND last_activity != NONE AND last_activity != NULL AND last_activity < $before
+           RETURN VALUE record::id(id); ${BUMP}`,
+        { before, reason, now },
+      )
+      .collect();
+    return ids;
   }
 
   /** The secrets that sign right now, current first. */

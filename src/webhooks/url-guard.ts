@@ -37,14 +37,41 @@ export function isForbiddenAddress(address: string): boolean {
 
 export class UnsafeUrlError extends Error {}
 
+/** Which targets a webhook may reach: everything public, plus private ones by switch or by allow-list. */
+export interface UrlPolicy {
+  allowPrivate: boolean;
+  /** HERALD_WEBHOOK_ALLOW_HOSTS: hostnames, addresses and CIDR ranges allowed even when private. */
+  allowHosts?: string[];
+  lookup?: Lookup;
+}
+
+function allowList(entries: string[]): { hosts: Set<string>; nets: BlockList } {
+  const hosts = new Set<string>();
+  const nets = new BlockList();
+  for (const entry of entries) {
+    const [net, bits] = entry.split('/');
+    const family = isIP(net ?? '');
+    if (family !== 0) nets.addSubnet(net as string, bits === undefined ? (family === 4 ? 32 : 128) : Number(bits), family === 4 ? 'ipv4' : 'ipv6');
+    else hosts.add(entry.toLowerCase());
+  }
+  return { hosts, nets };
+}
+
+/** The address check both at registration and at connect time; null when allowed, else the reason. */
+export function addressRefusal(policy: UrlPolicy, host: string, address: string): string | null {
+  if (policy.allowPrivate || !isForbiddenAddress(address)) return null;
+  const allowed = allowList(policy.allowHosts ?? []);
+  if (allowed.hosts.has(host.toLowerCase())) return null;
+  const family = isIP(address);
+  if (family !== 0 && allowed.nets.check(address, family === 4 ? 'ipv4' : 'ipv6')) return null;
+  return `callback_url ${host} resolves to ${address}, a loopback/private/link-local address; set HERALD_WEBHOOK_ALLOW_PRIVATE=true or list it in HERALD_WEBHOOK_ALLOW_HOSTS to allow it`;
+}
+
 /**
  * Refuses callback URLs that are not http(s) or resolve to an address a server should not be made to call.
  * Run at registration and again at connect time (DNS can change in between). Returns the resolved addresses.
  */
-export async function checkCallbackUrl(
-  url: string,
-  options: { allowPrivate: boolean; lookup?: Lookup },
-): Promise<string[]> {
+export async function checkCallbackUrl(url: string, options: UrlPolicy): Promise<string[]> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -63,13 +90,9 @@ export async function checkCallbackUrl(
     throw new UnsafeUrlError(`callback_url host ${host} does not resolve: ${(err as Error).message}`);
   }
   if (addresses.length === 0) throw new UnsafeUrlError(`callback_url host ${host} does not resolve`);
-  if (!options.allowPrivate) {
-    const bad = addresses.find(isForbiddenAddress);
-    if (bad !== undefined) {
-      throw new UnsafeUrlError(
-        `callback_url ${host} resolves to ${bad}, a loopback/private/link-local address; set HERALD_WEBHOOK_ALLOW_PRIVATE=true to allow it`,
-      );
-    }
+  for (const address of addresses) {
+    const refusal = addressRefusal(options, host, address);
+    if (refusal !== null) throw new UnsafeUrlError(refusal);
   }
   return addresses;
 }

@@ -1,0 +1,91 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ErrorBody, errorResponses } from '../schemas/common.js';
+import { Delivery, DeliveryDetail, DeliveryListQuery, DeliveryPage, DeliveryParams, type DeliveryStatus } from '../schemas/delivery.js';
+import { SubscriptionParams } from '../schemas/subscription.js';
+import { HttpError } from '../lib/http-error.js';
+import { toDelivery, type DeliveryRow } from '../store/delivery-rows.js';
+
+/** Rows one listing examines before it returns a short page with a cursor (a rare status filter). */
+const LIST_SCAN_BUDGET = 5000;
+const LIST_CHUNK = 500;
+
+/** Webhook deliveries and their attempts (DESIGN.md "HTTP API"); admin scope. */
+const deliveries: FastifyPluginAsyncTypebox = async (app) => {
+  const repo = app.store.deliveries;
+
+  app.get('/subscriptions/:id/deliveries', {
+    config: { scope: 'admin' },
+    schema: {
+      summary: "A subscription's deliveries, newest event first",
+      params: SubscriptionParams,
+      querystring: DeliveryListQuery,
+      response: { 200: DeliveryPage, ...errorResponses },
+    },
+  }, async (request) => {
+    const { id } = request.params;
+    const { status, after } = request.query;
+    const limit = request.query.limit ?? 100;
+    if (!(await app.store.subscriptions.get(id))) throw new HttpError(404, 'not_found', `no subscription ${id}`);
+    let from = `${id}|`;
+    if (after !== undefined) {
+      const cursor = await repo.get(after);
+      if (!cursor || cursor.subscription_id !== id) {
+        throw new HttpError(400, 'invalid_cursor', `after=${after} is not a delivery of subscription ${id}`);
+      }
+      from = cursor.list_key;
+    }
+    const wanted = status === undefined ? null : new Set(status.split(',') as DeliveryStatus[]);
+    const found: DeliveryRow[] = [];
+    let scanned = 0;
+    for (;;) {
+      const chunk = await repo.listPage(id, from, wanted === null ? limit + 1 : LIST_CHUNK);
+      for (const row of chunk) {
+        scanned++;
+        if (wanted === null || wanted.has(row.status)) found.push(row);
+        from = row.list_key;
+        if (found.length > limit) break;
+      }
+      const exhausted = chunk.length < (wanted === null ? limit + 1 : LIST_CHUNK) && found.length <= limit;
+      if (exhausted) return { deliveries: found.map(toDelivery), next_cursor: null };
+      if (found.length > limit) {
+        const page = found.slice(0, limit);
+        return { deliveries: page.map(toDelivery), next_cursor: String((page.at(-1) as DeliveryRow).id.id) };
+      }
+      if (scanned >= LIST_SCAN_BUDGET) {
+        // A short page: everything up to the last examined row has been looked at.
+        const last = chunk.at(-1) as DeliveryRow;
+        return { deliveries: found.map(toDelivery), next_cursor: String(last.id.id) };
+      }
+    }
+  });
+
+  app.get('/deliveries/:id', {
+    config: { scope: 'admin' },
+    schema: { summary: 'One delivery with every attempt', params: DeliveryParams, response: { 200: DeliveryDetail, ...errorResponses } },
+  }, async (request) => {
+    const row = await repo.get(request.params.id);
+    if (!row) throw new HttpError(404, 'not_found', `no delivery ${request.params.id}`);
+    const attempts = await repo.attempts(request.params.id);
+    return { ...toDelivery(row), attempts_log: attempts.map(({ delivery_id: _d, ...attempt }) => attempt) };
+  });
+
+  app.post('/deliveries/:id/retry', {
+    config: { scope: 'admin' },
+    schema: {
+      summary: 'Attempt a delivery again now, whatever its status',
+      params: DeliveryParams,
+      response: { 202: Delivery, 409: ErrorBody, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const { id } = request.params;
+    const row = await repo.retryNow(id, app.clock.now());
+    if (!row) {
+      if (await repo.get(id)) throw new HttpError(409, 'delivery_in_flight', `delivery ${id} is being attempted right now; retry after it settles`);
+      throw new HttpError(404, 'not_found', `no delivery ${id}`);
+    }
+    app.webhooks.worker?.wake();
+    return reply.status(202).send(toDelivery(row));
+  });
+};
+
+export default deliveries;

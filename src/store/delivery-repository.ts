@@ -1,0 +1,149 @@
+import type { RecordId, Surreal } from 'surrealdb';
+import {
+  RANKS, deliveryId, listKeyEnd, rankRange, type AttemptRow, type DeliveryRow,
+} from './delivery-rows.js';
+
+/** What one finished (or abandoned) lease writes back to its delivery. */
+export interface Settlement {
+  id: RecordId<'delivery'>;
+  status: DeliveryRow['status'];
+  attempts: number;
+  next_attempt_at: number | null;
+  /** Set when the delivery goes back in the queue (a retry); absent when it is settled for good. */
+  queue_key?: number;
+  last_attempt_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  updated_at: string;
+}
+
+const RANK_SPAN_SQL = '10000000000000';
+
+/**
+ * All SurrealQL about webhook deliveries and their attempts. The queue is the `queue_key` index (see
+ * delivery-rows.ts); a lease is `lease_until` + `leased_by` on the row, and only rows without a queue_key
+ * carry one, so a claimed row cannot be claimed again until its lease is released or expires.
+ */
+export class DeliveryRepository {
+  constructor(private readonly db: Surreal) {}
+
+  /**
+   * Leases up to `n` due deliveries, critical first and then by due time, in one UPDATE: concurrent
+   * claimers on RocksDB either get disjoint rows or a write-conflict error to retry (notes §5). `now` is a
+   * parameter, never time::now(), so each rank's range is an index range.
+   */
+  async claim(worker: string, nowMs: number, n: number, leaseUntil: number): Promise<DeliveryRow[]> {
+    const params: Record<string, unknown> = { n, w: worker, lease: leaseUntil };
+    const selects = RANKS.map((rank) => {
+      const { lo, hi } = rankRange(rank, nowMs);
+      params[`lo${rank}`] = lo;
+      params[`hi${rank}`] = hi;
+      return `(SELECT VALUE id FROM delivery WHERE queue_key >= $lo${rank} AND queue_key <= $hi${rank} LIMIT $n)`;
+    });
+    const [rows] = await this.db
+      .query<[DeliveryRow[]]>(
+        `UPDATE array::slice(array::flatten([${selects.join(', ')}]), 0, $n)
+           SET queue_key = NONE, lease_until = $lease, leased_by = $w
+           WHERE queue_key != NONE RETURN AFTER`,
+        params,
+      )
+      .collect();
+    return rows;
+  }
+
+  /** Writes the outcomes of leases `worker` holds and their attempt rows, in one transaction. */
+  async settle(worker: string, settlements: Settlement[], attempts: AttemptRow[]): Promise<void> {
+    await this.db
+      .query(
+        `BEGIN;
+        FOR $s IN $settlements {
+          UPDATE $s.id SET status = $s.status, attempts = $s.attempts, next_attempt_at = $s.next_attempt_at,
+            queue_key = $s.queue_key, lease_until = NONE, leased_by = NONE, last_attempt_at = $s.last_attempt_at,
+            last_status_code = $s.last_status_code, last_error = $s.last_error, updated_at = $s.updated_at
+          WHERE leased_by = $w RETURN NONE;
+        };
+        ${attempts.length > 0 ? 'INSERT INTO delivery_attempt $attempts RETURN NONE;' : ''}
+        COMMIT;`,
+        { w: worker, settlements, attempts },
+      )
+      .collect();
+  }
+
+  /** Extends the leases `worker` still holds (deliveries queued locally or in flight). */
+  async renew(worker: string, ids: RecordId<'delivery'>[], leaseUntil: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query('UPDATE $ids SET lease_until = $lease WHERE leased_by = $w RETURN NONE', { ids, w: worker, lease: leaseUntil }).collect();
+  }
+
+  /**
+   * Gives leases back without an attempt; with `dueMs` the deliveries are due then (a deferral), otherwise
+   * at their previous due time.
+   */
+  async release(worker: string, ids: RecordId<'delivery'>[], dueMs?: number): Promise<void> {
+    if (ids.length === 0) return;
+    const due = dueMs === undefined ? 'next_attempt_at' : '$due';
+    await this.db
+      .query(
+        `UPDATE $ids SET next_attempt_at = ${due}, queue_key = rank * ${RANK_SPAN_SQL} + ${due},
+           lease_until = NONE, leased_by = NONE WHERE leased_by = $w RETURN NONE`,
+        { ids, w: worker, due: dueMs },
+      )
+      .collect();
+  }
+
+  /** Puts deliveries whose lease ran out (their worker died or hung) back in the queue; returns how many. */
+  async reapExpiredLeases(nowMs: number, limit: number): Promise<number> {
+    const [ids] = await this.db
+      .query<[string[]]>(
+        `UPDATE (SELECT VALUE id FROM delivery WHERE lease_until >= 0 AND lease_until < $now LIMIT $n)
+           SET queue_key = rank * ${RANK_SPAN_SQL} + next_attempt_at, lease_until = NONE, leased_by = NONE
+           WHERE lease_until != NONE AND lease_until < $now RETURN VALUE record::id(id)`,
+        { now: nowMs, n: limit },
+      )
+      .collect();
+    return ids.length;
+  }
+
+  async insertMany(rows: DeliveryRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db.query('INSERT INTO delivery $rows RETURN NONE', { rows }).collect();
+  }
+
+  async get(id: string): Promise<DeliveryRow | undefined> {
+    const [row] = await this.db.query<[DeliveryRow | undefined]>('SELECT * FROM ONLY $id', { id: deliveryId(id) }).collect();
+    return row ?? undefined;
+  }
+
+  async attempts(id: string): Promise<AttemptRow[]> {
+    const [rows] = await this.db
+      .query<[AttemptRow[]]>('SELECT * OMIT id FROM delivery_attempt WHERE delivery_id = $id', { id })
+      .collect();
+    return rows.sort((a, b) => a.attempt - b.attempt || a.at.localeCompare(b.at));
+  }
+
+  /** Up to `limit` of a subscription's deliveries after list key `fromKey`, newest event first. */
+  async listPage(subscriptionId: string, fromKey: string, limit: number): Promise<DeliveryRow[]> {
+    const [rows] = await this.db
+      .query<[DeliveryRow[]]>('SELECT * FROM delivery WHERE list_key > $from AND list_key < $to LIMIT $limit', {
+        from: fromKey, to: listKeyEnd(subscriptionId), limit,
+      })
+      .collect();
+    return rows;
+  }
+
+  /**
+   * Queues a delivery for an immediate attempt whatever its status (a manual retry). Undefined when it
+   * does not exist or is leased right now — a second attempt must not run concurrently with the first.
+   */
+  async retryNow(id: string, nowMs: number): Promise<DeliveryRow | undefined> {
+    const [row] = await this.db
+      .query<[DeliveryRow | undefined]>(
+        `UPDATE ONLY $id SET status = IF attempts = 0 { 'pending' } ELSE { 'retrying' }, next_attempt_at = $now,
+           queue_key = rank * ${RANK_SPAN_SQL} + $now, updated_at = $at
+         WHERE lease_until = NONE RETURN AFTER`,
+        { id: deliveryId(id), now: nowMs, at: new Date(nowMs).toISOString() },
+      )
+      .collect();
+    return row ?? undefined;
+  }
+}

@@ -1,0 +1,115 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
+import { Agent, request } from 'undici';
+import { addressRefusal, type UrlPolicy } from './url-guard.js';
+
+export const RESPONSE_BODY_LIMIT = 4096;
+
+/** What one POST produced. `status` is null when no response came (timeout, refused, DNS, SSRF). */
+export interface SendResult {
+  status: number | null;
+  durationMs: number;
+  error: string | null;
+  /** First 4 KiB of the response body, decoded as UTF-8. */
+  body: string | null;
+  retryAfter: string | undefined;
+}
+
+export interface SenderOptions {
+  timeoutMs: number;
+  /** Connections kept per origin (undici keeps one pool per origin). */
+  connectionsPerOrigin: number;
+  policy: UrlPolicy;
+}
+
+class RefusedAddressError extends Error {}
+
+/**
+ * POSTs webhook bodies through one undici Agent: a keep-alive pool per origin, no redirects followed (3xx
+ * is a failure), and the SSRF check again at connect time — DNS answers are checked in the socket's own
+ * lookup, so a name that resolved to a public address at registration cannot be re-pointed at 127.0.0.1.
+ */
+export class WebhookSender {
+  private readonly agent: Agent;
+
+  constructor(private readonly options: SenderOptions) {
+    const policy = options.policy;
+    const guardedLookup = (
+      hostname: string,
+      opts: { all?: boolean },
+      callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+    ): void => {
+      dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => {
+        if (err) return callback(err, []);
+        const refusal = addresses.map((a) => addressRefusal(policy, hostname, a.address)).find((r) => r !== null);
+        if (refusal) return callback(new RefusedAddressError(refusal), []);
+        if (opts.all) return callback(null, addresses);
+        const first = addresses[0] as LookupAddress;
+        callback(null, first.address, first.family);
+      });
+    };
+    this.agent = new Agent({
+      connections: options.connectionsPerOrigin,
+      keepAliveTimeout: 30_000,
+      connect: { lookup: guardedLookup, timeout: Math.min(options.timeoutMs, 10_000) },
+    });
+  }
+
+  async send(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<SendResult> {
+    const started = performance.now();
+    const done = (partial: Omit<SendResult, 'durationMs'>): SendResult => ({ ...partial, durationMs: Math.round((performance.now() - started) * 10) / 10 });
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    // A literal address never goes through the lookup above, so it is checked here.
+    const refusal = isIP(host) ? addressRefusal(this.options.policy, host, host) : null;
+    if (refusal) return done({ status: null, error: refusal, body: null, retryAfter: undefined });
+
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    try {
+      const response = await request(url, {
+        method: 'POST',
+        dispatcher: this.agent,
+        headers: { 'content-type': 'application/json', 'user-agent': 'Herald-Webhooks/1', ...headers },
+        body,
+        signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+      });
+      const text = await readLimited(response.body);
+      const retryAfter = response.headers['retry-after'];
+      return done({
+        status: response.statusCode,
+        error: response.statusCode >= 200 && response.statusCode < 300 ? null : `HTTP ${response.statusCode}`,
+        body: text,
+        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+      });
+    } catch (err) {
+      const error = err as Error & { code?: string; cause?: Error };
+      const message = timeout.aborted
+        ? `timed out after ${this.options.timeoutMs} ms`
+        : error instanceof RefusedAddressError || error.cause instanceof RefusedAddressError
+          ? (error.cause ?? error).message
+          : `${error.code ?? error.name}: ${error.message}`;
+      return done({ status: null, error: message, body: null, retryAfter: undefined });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+/** Reads up to RESPONSE_BODY_LIMIT bytes; a longer body is cut off (and its connection dropped). */
+async function readLimited(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= RESPONSE_BODY_LIMIT) {
+      body.destroy();
+      break;
+    }
+  }
+  if (size === 0) return null;
+  return Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8');
+}

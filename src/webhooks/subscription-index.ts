@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Event } from '../schemas/event.js';
+import type { Subscription } from '../schemas/subscription.js';
+import { newDelivery, type DeliveryRow } from '../store/delivery-rows.js';
+import type { SigningSecret, SubscriptionRepository, SubscriptionWithSecrets } from '../store/subscription-repository.js';
+import type { StreamFilters } from '../schemas/stream.js';
+import { streamMatcher } from '../stream/filter.js';
+
+interface Entry extends SubscriptionWithSecrets {
+  matches: (event: Event) => boolean;
+}
+
+/**
+ * Every subscription in memory, so the committer matches events against the webhook subscriptions without
+ * reading the table per event. It reloads after a change made through this process, and when the shared
+ * change counter moved (a change made by another replica): at most `refreshMs` late.
+ */
+export class SubscriptionIndex {
+  private byId = new Map<string, Entry>();
+  /** Active subscriptions with a callback_url: the ones that get deliveries. */
+  private targets: Entry[] = [];
+  private version = -1;
+  private timer: NodeJS.Timeout | undefined;
+  private loading: Promise<void> | null = null;
+
+  constructor(
+    private readonly repo: SubscriptionRepository,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  /** Loads now and then checks the change counter every `refreshMs`. */
+  async start(refreshMs: number): Promise<void> {
+    await this.reload();
+    this.timer = setInterval(() => void this.refreshIfChanged().catch((err) => this.log.warn({ err }, 'subscription refresh failed')), refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Re-reads every subscription; concurrent calls share one read that starts after the latest change. */
+  async reload(): Promise<void> {
+    const previous = this.loading ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const version = await this.repo.version();
+      const all = await this.repo.listWithSecrets();
+      this.byId = new Map(all.map((s) => [s.subscription.subscription_id, { ...s, matches: matcherOf(s.subscription) }]));
+      this.targets = [...this.byId.values()].filter((e) => e.subscription.is_active && e.subscription.callback_url !== null);
+      this.version = version;
+    });
+    this.loading = next.finally(() => {
+      if (this.loading === next) this.loading = null;
+    });
+    return next;
+  }
+
+  async refreshIfChanged(): Promise<void> {
+    if ((await this.repo.version()) !== this.version) await this.reload();
+  }
+
+  get(id: string): { subscription: Subscription; secrets: SigningSecret[] } | undefined {
+    return this.byId.get(id);
+  }
+
+  get size(): number {
+    return this.targets.length;
+  }
+
+  /** One new delivery per (event, matching active webhook subscription), due at `nowMs`. */
+  plan(events: Event[], nowMs: number): DeliveryRow[] {
+    if (this.targets.length === 0) return [];
+    const rows: DeliveryRow[] = [];
+    for (const event of events) {
+      for (const target of this.targets) {
+        if (target.matches(event)) rows.push(newDelivery(randomUUID(), event, target.subscription.subscription_id, nowMs));
+      }
+    }
+    return rows;
+  }
+}
+
+export function matcherOf(subscription: Subscription): (event: Event) => boolean {
+  // Stored filters were validated against StreamFilters when the subscription was created or patched.
+  return streamMatcher({ eventTypes: subscription.event_types, filters: subscription.filters as StreamFilters });
+}

@@ -1,0 +1,394 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { RecordId } from 'surrealdb';
+import type { Clock } from '../lib/clock.js';
+import type { Event } from '../schemas/event.js';
+import type { DeliveryRepository, Settlement } from '../store/delivery-repository.js';
+import { queueKey, type AttemptRow, type DeliveryRow } from '../store/delivery-rows.js';
+import { isWriteConflict, type EventRepository } from '../store/event-repository.js';
+import { fromRow } from '../store/event-rows.js';
+import type { SubscriptionRepository } from '../store/subscription-repository.js';
+import { nextAttemptDelay, type RetryPolicy } from './retry-policy.js';
+import type { SendResult, WebhookSender } from './sender.js';
+import { webhookHeaders } from './signer.js';
+import type { SubscriptionIndex } from './subscription-index.js';
+
+export interface WorkerOptions {
+  /** Deliveries in flight per process. */
+  concurrency: number;
+  /** Deliveries in flight per subscription. */
+  perSubscription: number;
+  leaseMs: number;
+  /** How often an idle worker looks for due deliveries (commits in this process wake it at once). */
+  pollMs: number;
+  /** Disable a subscription whose deliveries have failed for this long without a success (0 = never). */
+  disableAfterMs: number;
+  retry: RetryPolicy;
+}
+
+export interface WorkerDeps {
+  deliveries: DeliveryRepository;
+  events: EventRepository;
+  subscriptions: SubscriptionRepository;
+  index: SubscriptionIndex;
+  sender: WebhookSender;
+  clock: Clock;
+  log: FastifyBaseLogger;
+}
+
+/** What a settled lease reports to listeners (tests and the bench wait on these, never on sleeps). */
+export interface SettledDelivery {
+  deliveryId: string;
+  subscriptionId: string;
+  eventId: string;
+  status: DeliveryRow['status'];
+  attempts: number;
+}
+
+interface Job {
+  row: DeliveryRow;
+  event: Event;
+}
+
+/** A claimed delivery a subscription has this many of waiting locally is handed back, due a little later. */
+const LOCAL_QUEUE_FACTOR = 4;
+const DEFER_MS = 1000;
+/** Most expired leases put back per reaper pass. */
+const REAP_BATCH = 1000;
+/** last_activity is written at most this often per subscription. */
+const ACTIVITY_WRITE_MS = 60_000;
+
+/**
+ * The webhook delivery loop of one process. It leases due deliveries from the database (so replicas never
+ * attempt the same delivery concurrently and a crashed worker's leases expire back into the queue), POSTs
+ * them with bounded global and per-subscription concurrency, and writes each outcome and attempt back in
+ * batches. Leases it holds are renewed while queued or in flight.
+ */
+export class DeliveryWorker {
+  readonly id = `worker-${randomUUID()}`;
+  private inFlight = 0;
+  private readonly inFlightBySub = new Map<string, number>();
+  private readonly waiting = new Map<string, Job[]>();
+  private waitingCount = 0;
+  private readonly held = new Map<string, RecordId<'delivery'>>();
+  private settleQueue: Array<{ settlement: Settlement; attempt?: AttemptRow; info: SettledDelivery }> = [];
+  private settling: Promise<void> | null = null;
+  private readonly listeners = new Set<(settled: SettledDelivery) => void>();
+  private readonly lastActivityWrite = new Map<string, number>();
+  private readonly abort = new AbortController();
+  private stopping = false;
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private loop: Promise<void> | null = null;
+  private lastMaintenance = 0;
+
+  constructor(private readonly deps: WorkerDeps, private readonly options: WorkerOptions) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Something may be due now (a commit with deliveries, a manual retry, a free slot). */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  onSettled(listener: (settled: SettledDelivery) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Stops claiming, hands leases of deliveries not yet started back to the queue, lets the ones in flight
+   * finish for up to `graceMs` (then aborts them, which records a failed attempt), and writes every outcome.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.loop;
+    const notStarted = [...this.waiting.values()].flat().map((j) => j.row.id);
+    this.waiting.clear();
+    this.waitingCount = 0;
+    try {
+      await this.deps.deliveries.release(this.id, notStarted);
+      for (const id of notStarted) this.held.delete(String(id.id));
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not release leases; they expire on their own');
+    }
+    if (this.inFlight > 0) {
+      const timer = setTimeout(() => this.abort.abort(), graceMs);
+      while (this.inFlight > 0) await new Promise<void>((r) => (this.wakeUp = r));
+      clearTimeout(timer);
+    }
+    await this.flushAll();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      let full = false;
+      try {
+        await this.maintain();
+        const free = this.options.concurrency - this.inFlight - this.waitingCount;
+        if (free > 0) {
+          const claimed = await this.claim(free);
+          full = claimed.length === free;
+          if (claimed.length > 0) await this.accept(claimed);
+        }
+      } catch (err) {
+        this.deps.log.error({ err }, 'webhook worker pass failed');
+      }
+      if (!full) await this.sleep(this.options.pollMs);
+    }
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    if (this.woken || this.stopping) {
+      this.woken = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        this.wakeUp = null;
+        resolve();
+      };
+    });
+    this.woken = false;
+  }
+
+  /** Renews the leases this worker holds, then returns expired leases (of any worker) to the queue. */
+  private async maintain(): Promise<void> {
+    const now = performance.now();
+    if (now - this.lastMaintenance < Math.min(this.options.leaseMs / 3, 5000)) return;
+    this.lastMaintenance = now;
+    const clockNow = this.deps.clock.now();
+    await this.deps.deliveries.renew(this.id, [...this.held.values()], clockNow + this.options.leaseMs);
+    const reaped = await this.deps.deliveries.reapExpiredLeases(clockNow, REAP_BATCH);
+    if (reaped > 0) this.deps.log.warn({ reaped }, 'expired webhook leases returned to the queue');
+  }
+
+  private async claim(n: number): Promise<DeliveryRow[]> {
+    for (let attempt = 1; ; attempt++) {
+      const now = this.deps.clock.now();
+      try {
+        return await this.deps.deliveries.claim(this.id, now, n, now + this.options.leaseMs);
+      } catch (err) {
+        // Two claimers read the same row: RocksDB aborts one of them. Take another look.
+        if (!isWriteConflict(err) || attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+      }
+    }
+  }
+
+  private async accept(rows: DeliveryRow[]): Promise<void> {
+    for (const row of rows) this.held.set(String(row.id.id), row.id);
+    const eventIds = [...new Set(rows.map((r) => r.event_id))];
+    const events = new Map((await this.deps.events.getByIds(eventIds)).map((r) => [String(r.id.id), fromRow(r)]));
+    const now = this.deps.clock.now();
+    const deferred: RecordId<'delivery'>[] = [];
+    for (const row of rows) {
+      const event = events.get(row.event_id);
+      const entry = this.deps.index.get(row.subscription_id);
+      const reason = !event
+        ? 'the event is no longer stored (retention or cleanup)'
+        : !entry
+          ? 'the subscription was deleted'
+          : !entry.subscription.is_active
+            ? `the subscription is disabled${entry.subscription.disabled_reason ? `: ${entry.subscription.disabled_reason}` : ''}`
+            : entry.subscription.callback_url === null
+              ? 'the subscription has no callback_url'
+              : null;
+      if (event && row.expires_at !== null && row.expires_at <= now) {
+        this.settleWithout(row, 'expired', 'the event expired before it was delivered', now);
+      } else if (reason !== null || !event) {
+        this.settleWithout(row, 'failed', reason ?? 'unknown', now);
+      } else {
+        const queue = this.waiting.get(row.subscription_id) ?? [];
+        if (queue.length >= this.options.perSubscription * LOCAL_QUEUE_FACTOR) {
+          deferred.push(row.id);
+          continue;
+        }
+        queue.push({ row, event });
+        this.waiting.set(row.subscription_id, queue);
+        this.waitingCount++;
+      }
+    }
+    if (deferred.length > 0) {
+      // One busy subscription must not fill this worker's queue and hold up the others.
+      await this.deps.deliveries.release(this.id, deferred, now + DEFER_MS);
+      for (const id of deferred) this.held.delete(String(id.id));
+    }
+    this.pump();
+    this.flushSoon();
+  }
+
+  /** Starts waiting jobs while there are free global and per-subscription slots, round-robin by subscription. */
+  private pump(): void {
+    let started = true;
+    while (started && this.inFlight < this.options.concurrency) {
+      started = false;
+      for (const [subId, queue] of this.waiting) {
+        if (this.inFlight >= this.options.concurrency) break;
+        if ((this.inFlightBySub.get(subId) ?? 0) >= this.options.perSubscription) continue;
+        const job = queue.shift() as Job;
+        if (queue.length === 0) this.waiting.delete(subId);
+        this.waitingCount--;
+        started = true;
+        void this.attempt(job);
+      }
+    }
+  }
+
+  private async attempt(job: Job): Promise<void> {
+    const subId = job.row.subscription_id;
+    this.inFlight++;
+    this.inFlightBySub.set(subId, (this.inFlightBySub.get(subId) ?? 0) + 1);
+    try {
+      const entry = this.deps.index.get(subId);
+      const subscription = entry?.subscription;
+      const now = this.deps.clock.now();
+      const body = JSON.stringify({ event: job.event, subscription: { id: subId, subscriber: subscription?.subscriber_name ?? null } });
+      const secrets = (entry?.secrets ?? []).filter((s) => s.until === undefined || s.until > now).map((s) => s.secret);
+      const headers = webhookHeaders(secrets, job.event.event_id, Math.floor(now / 1000), body);
+      const result = await this.deps.sender.send(subscription?.callback_url ?? '', { ...headers }, body, this.abort.signal);
+      this.record(job, result, now, headers['webhook-id']);
+    } catch (err) {
+      this.deps.log.error({ err, delivery: String(job.row.id.id) }, 'webhook attempt crashed');
+      this.record(job, { status: null, durationMs: 0, error: String(err), body: null, retryAfter: undefined }, this.deps.clock.now(), job.event.event_id);
+    } finally {
+      this.inFlight--;
+      const left = (this.inFlightBySub.get(subId) ?? 1) - 1;
+      if (left === 0) this.inFlightBySub.delete(subId);
+      else this.inFlightBySub.set(subId, left);
+      this.pump();
+      this.wake();
+    }
+  }
+
+  /** Turns one HTTP outcome into the delivery's next state, and the subscription's health. */
+  private record(job: Job, result: SendResult, startedAt: number, webhookId: string): void {
+    const { row } = job;
+    const now = this.deps.clock.now();
+    const attempts = row.attempts + 1;
+    const ok = result.status !== null && result.status >= 200 && result.status < 300;
+    let status: DeliveryRow['status'] = 'delivered';
+    let next: number | null = null;
+    let error = result.error;
+    if (!ok) {
+      if (result.status === 410) {
+        status = 'failed';
+        error = 'HTTP 410 Gone: the receiver asked to stop; the subscription was disabled';
+      } else {
+        const retryAfter = result.status === 429 || result.status === 503 ? result.retryAfter : undefined;
+        const delay = nextAttemptDelay(this.options.retry, attempts, row.max_retries, retryAfter, now);
+        if (delay === null) status = 'failed';
+        else {
+          status = 'retrying';
+          next = now + delay;
+        }
+      }
+    }
+    const at = new Date(startedAt).toISOString();
+    this.enqueueSettlement(
+      row,
+      {
+        id: row.id, status, attempts, next_attempt_at: next,
+        ...(next !== null && { queue_key: queueKey(row.rank, next) }),
+        last_attempt_at: at, last_status_code: result.status, last_error: error, updated_at: new Date(now).toISOString(),
+      },
+      {
+        delivery_id: String(row.id.id), attempt: attempts, at, status_code: result.status, duration_ms: result.durationMs,
+        error: result.error, response_body: result.body, webhook_id: webhookId,
+      },
+    );
+    void this.subscriptionHealth(row.subscription_id, ok, result.status === 410, now).catch((err) =>
+      this.deps.log.warn({ err, subscription: row.subscription_id }, 'could not update subscription health'));
+  }
+
+  /** Settles a delivery that gets no attempt: its event expired or it has nowhere to go. */
+  private settleWithout(row: DeliveryRow, status: 'expired' | 'failed', error: string, now: number): void {
+    this.enqueueSettlement(row, {
+      id: row.id, status, attempts: row.attempts, next_attempt_at: null, last_attempt_at: row.last_attempt_at,
+      last_status_code: row.last_status_code, last_error: error, updated_at: new Date(now).toISOString(),
+    });
+  }
+
+  private enqueueSettlement(row: DeliveryRow, settlement: Settlement, attempt?: AttemptRow): void {
+    this.settleQueue.push({
+      settlement,
+      ...(attempt && { attempt }),
+      info: { deliveryId: String(row.id.id), subscriptionId: row.subscription_id, eventId: row.event_id, status: settlement.status, attempts: settlement.attempts },
+    });
+    this.flushSoon();
+  }
+
+  /** Writes queued outcomes, one transaction at a time, batching whatever piled up meanwhile. */
+  private flushSoon(): void {
+    if (this.settling || this.settleQueue.length === 0) return;
+    this.settling = (async () => {
+      while (this.settleQueue.length > 0) {
+        const batch = this.settleQueue.splice(0, 500);
+        try {
+          await this.deps.deliveries.settle(
+            this.id,
+            batch.map((b) => b.settlement),
+            batch.flatMap((b) => (b.attempt ? [b.attempt] : [])),
+          );
+        } catch (err) {
+          this.deps.log.error({ err, count: batch.length }, 'could not record webhook outcomes; retrying');
+          this.settleQueue.unshift(...batch);
+          if (this.abort.signal.aborted && this.stopping) break;
+          await new Promise((r) => setTimeout(r, 500));
+          continue;
+        }
+        for (const b of batch) {
+          this.held.delete(b.info.deliveryId);
+          for (const listener of this.listeners) listener(b.info);
+        }
+      }
+    })().finally(() => {
+      this.settling = null;
+      this.flushSoon();
+    });
+  }
+
+  private async flushAll(): Promise<void> {
+    while (this.settling) await this.settling;
+  }
+
+  /**
+   * The seed's `last_activity`, the run of failures that disables a subscription after `disableAfterMs`,
+   * and 410 Gone. Written only when something changes (last_activity at most once a minute).
+   */
+  private async subscriptionHealth(subId: string, ok: boolean, gone: boolean, now: number): Promise<void> {
+    const entry = this.deps.index.get(subId);
+    if (!entry) return;
+    const sub = entry.subscription;
+    const nowIso = new Date(now).toISOString();
+    const changes: Record<string, unknown> = {};
+    if (now - (this.lastActivityWrite.get(subId) ?? 0) >= ACTIVITY_WRITE_MS) {
+      this.lastActivityWrite.set(subId, now);
+      changes.last_activity = nowIso;
+    }
+    if (ok && sub.failing_since !== null) changes.failing_since = null;
+    if (!ok && sub.failing_since === null) changes.failing_since = nowIso;
+    const failingFor = !ok && sub.failing_since !== null ? now - Date.parse(sub.failing_since) : 0;
+    if (sub.is_active && (gone || (this.options.disableAfterMs > 0 && failingFor >= this.options.disableAfterMs))) {
+      changes.is_active = false;
+      changes.disabled_reason = gone
+        ? `the receiver answered 410 Gone at ${nowIso}`
+        : `deliveries failed continuously since ${sub.failing_since} (HERALD_WEBHOOK_DISABLE_AFTER)`;
+      this.deps.log.warn({ subscription: subId, reason: changes.disabled_reason }, 'webhook subscription disabled');
+    }
+    if (Object.keys(changes).length === 0) return;
+    // Applied to the in-memory copy at once so concurrent outcomes do not write the same change again.
+    Object.assign(sub, changes);
+    await this.deps.subscriptions.update(subId, { ...changes, updated_at: nowIso });
+    if (changes.is_active === false) await this.deps.index.reload();
+  }
+}
