@@ -86,7 +86,9 @@ export class WebhookSender {
       const error = err as Error & { code?: string; cause?: Error };
       const message = timeout.aborted
         ? `timed out after ${this.options.timeoutMs} ms`
-        : error instanceof RefusedAddressError || error.cause instanceof RefusedAddressError
+        : signal?.aborted
+          ? 'aborted: Herald shut down during the attempt'
+          : error instanceof RefusedAddressError || error.cause instanceof RefusedAddressError
           ? (error.cause ?? error).message
           : `${error.code ?? error.name}: ${error.message}`;
       return done({ status: null, error: message, body: null, retryAfter: undefined });

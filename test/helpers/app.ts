@@ -5,15 +5,16 @@ import type { FastifyInstance } from 'fastify';
 import type { Surreal } from 'surrealdb';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import type { Clock } from '../../src/lib/clock.js';
 import { openConnection } from '../../src/store/connection.js';
 
 export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({ HERALD_DB_URL: 'mem://', LOG_LEVEL: 'silent', HERALD_CLEANUP_INTERVAL: '0', ...env });
 }
 
-/** A Herald app on its own mem:// database (or on `db` when given). */
-export async function testApp(env: Record<string, string> = {}, db?: Surreal): Promise<FastifyInstance> {
-  const app = await buildApp({ config: testConfig(env), ...(db && { db }), logger: false });
+/** A Herald app on its own mem:// database (or on `db` when given), on the system clock unless given one. */
+export async function testApp(env: Record<string, string> = {}, db?: Surreal, clock?: Clock): Promise<FastifyInstance> {
+  const app = await buildApp({ config: testConfig(env), ...(db && { db }), ...(clock && { clock }), logger: false });
   await app.ready();
   return app;
 }
