@@ -70,6 +70,7 @@ export const EnvSchema = Type.Object({
   HERALD_WEBHOOK_LEASE: duration('30s', 'A claimed delivery is leased this long (renewed while in flight); a crashed worker\'s deliveries are retried after it'),
   HERALD_WEBHOOK_POLL: duration('500ms', 'An idle worker looks for due deliveries this often (a local publish wakes it at once)'),
   HERALD_WEBHOOK_DISABLE_AFTER: duration('5d', 'Disable a subscription whose deliveries have failed continuously this long (0 = never)'),
+  HERALD_DELIVERY_RETENTION: duration('30d', 'Delete delivered, failed and expired deliveries (and their attempts) settled longer ago than this (0 = keep forever)'),
   HERALD_SUBSCRIPTION_INACTIVE_AFTER: duration('7d', 'Deactivate a subscription with no delivery for this long, checked by the cleanup loop (0 = never)'),
   HERALD_SUBSCRIPTION_REFRESH: duration('1s', 'How often a replica checks for subscription changes made by other replicas'),
 });
@@ -127,6 +128,7 @@ export const ConfigSchema = Type.Object({
     leaseMs: Type.Integer({ minimum: 1 }),
     pollMs: Type.Integer({ minimum: 1 }),
     disableAfterMs: Type.Integer({ minimum: 0 }),
+    retentionMs: Type.Integer({ minimum: 0 }),
   }),
   subscriptions: Type.Object({
     inactiveAfterMs: Type.Integer({ minimum: 0 }),
@@ -199,6 +201,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       leaseMs: Math.max(1, parseDuration(env.HERALD_WEBHOOK_LEASE)),
       pollMs: Math.max(1, parseDuration(env.HERALD_WEBHOOK_POLL)),
       disableAfterMs: parseDuration(env.HERALD_WEBHOOK_DISABLE_AFTER),
+      retentionMs: parseDuration(env.HERALD_DELIVERY_RETENTION),
     },
     subscriptions: {
       inactiveAfterMs: parseDuration(env.HERALD_SUBSCRIPTION_INACTIVE_AFTER),

@@ -70,13 +70,32 @@ describe('DeliveryRepository queue', () => {
     expect(await repo.retryNow(String(d.id.id), T)).toBeUndefined();
     await repo.settle('w1', [{
       id: d.id, status: 'failed', attempts: 1, next_attempt_at: null, last_attempt_at: new Date(T).toISOString(),
-      last_status_code: 500, last_error: 'HTTP 500', updated_at: new Date(T).toISOString(),
+      last_status_code: 500, last_error: 'HTTP 500', updated_at: new Date(T).toISOString(), settled_at: T,
     }], [{ delivery_id: String(d.id.id), attempt: 1, at: new Date(T).toISOString(), status_code: 500, duration_ms: 3, error: 'HTTP 500', response_body: null, webhook_id: d.event_id }]);
     expect(await repo.get(String(d.id.id))).toMatchObject({ status: 'failed', attempts: 1 });
     expect(await repo.attempts(String(d.id.id))).toHaveLength(1);
     const again = await repo.retryNow(String(d.id.id), T + 5);
     expect(again).toMatchObject({ status: 'retrying', next_attempt_at: T + 5 });
+    expect(again?.settled_at).toBeUndefined();
     expect(ids(await repo.claim('w2', T + 5, 10, T + 30_000))).toEqual(ids([d]));
+  });
+
+  it('purges deliveries settled before the retention cut-off, with their attempts, and nothing else', async () => {
+    const [old, recent, queued] = [row('low', T, 'sub-p'), row('low', T, 'sub-p'), row('low', T + 1e9, 'sub-p')];
+    await repo.insertMany([old, recent, queued]);
+    const claimed = await repo.claim('w9', T, 2, T + 30_000);
+    expect(ids(claimed).sort()).toEqual(ids([old, recent]).sort());
+    const settle = (d: typeof old, at: number) => ({
+      id: d.id, status: 'delivered' as const, attempts: 1, next_attempt_at: null, last_attempt_at: new Date(at).toISOString(),
+      last_status_code: 204, last_error: null, updated_at: new Date(at).toISOString(), settled_at: at,
+    });
+    const attempt = (d: typeof old) => ({ delivery_id: String(d.id.id), attempt: 1, at: new Date(T).toISOString(), status_code: 204, duration_ms: 1, error: null, response_body: null, webhook_id: d.event_id });
+    await repo.settle('w9', [settle(old, T - 100_000), settle(recent, T)], [attempt(old), attempt(recent)]);
+    expect(await repo.purgeSettled(T - 50_000, 100)).toBe(1);
+    expect(await repo.get(String(old.id.id))).toBeUndefined();
+    expect(await repo.attempts(String(old.id.id))).toEqual([]);
+    expect(await repo.attempts(String(recent.id.id))).toHaveLength(1);
+    expect(await repo.get(String(queued.id.id))).toMatchObject({ status: 'pending' });
   });
 
   it('concurrent claimers on RocksDB never get the same delivery', async () => {

@@ -19,7 +19,7 @@ declare module 'fastify' {
 
 /**
  * The webhook side of Herald: the in-memory subscription index the committer plans deliveries from, the
- * delivery worker, and the seed's rule that deactivates subscriptions idle for HERALD_SUBSCRIPTION_INACTIVE_AFTER.
+ * delivery worker, and housekeeping (idle subscriptions, delivery retention).
  */
 export default fp(
   async (app) => {
@@ -48,12 +48,12 @@ export default fp(
       : null;
     app.decorate('webhooks', { index, worker });
 
-    const idleTimer = startIdleRule(app);
+    const housekeepingTimer = startHousekeeping(app);
     app.addHook('onReady', async () => worker?.start());
     // Runs after the committer's onClose (reverse registration order): queued events and their deliveries
     // are committed first, then leases are handed back and outcomes written, then the store closes.
     app.addHook('onClose', async () => {
-      clearInterval(idleTimer);
+      clearInterval(housekeepingTimer);
       index.stop();
       await worker?.stop(Math.min(5000, app.config.shutdownTimeoutMs / 2));
       await sender.close();
@@ -62,21 +62,45 @@ export default fp(
   { name: 'webhooks', dependencies: ['store'] },
 );
 
-function startIdleRule(app: FastifyInstance): NodeJS.Timeout | undefined {
+/** Purged per transaction by the delivery retention. */
+const PURGE_CHUNK = 1000;
+
+/**
+ * Every HERALD_CLEANUP_INTERVAL: the seed's rule that deactivates subscriptions with no delivery for
+ * HERALD_SUBSCRIPTION_INACTIVE_AFTER, and HERALD_DELIVERY_RETENTION for settled deliveries.
+ */
+function startHousekeeping(app: FastifyInstance): NodeJS.Timeout | undefined {
   const { inactiveAfterMs } = app.config.subscriptions;
+  const { retentionMs } = app.config.webhooks;
   const every = app.config.cleanup.intervalMs;
-  if (inactiveAfterMs <= 0 || every <= 0) return undefined;
+  if (every <= 0 || (inactiveAfterMs <= 0 && retentionMs <= 0)) return undefined;
+  let running = false;
   const timer = setInterval(() => {
-    const now = app.clock.now();
-    app.store.subscriptions
-      .deactivateIdle(new Date(now - inactiveAfterMs).toISOString(), `no delivery since before ${new Date(now - inactiveAfterMs).toISOString()} (HERALD_SUBSCRIPTION_INACTIVE_AFTER)`, new Date(now).toISOString())
-      .then(async (ids) => {
-        if (ids.length === 0) return;
-        app.log.info({ subscriptions: ids }, 'deactivated idle subscriptions');
-        await app.webhooks.index.reload();
-      })
-      .catch((err) => app.log.error({ err }, 'idle subscription rule failed'));
+    if (running) return;
+    running = true;
+    void housekeeping(app, inactiveAfterMs, retentionMs)
+      .catch((err) => app.log.error({ err }, 'webhook housekeeping failed'))
+      .finally(() => (running = false));
   }, every);
   timer.unref();
   return timer;
+}
+
+async function housekeeping(app: FastifyInstance, inactiveAfterMs: number, retentionMs: number): Promise<void> {
+  const now = app.clock.now();
+  if (inactiveAfterMs > 0) {
+    const before = new Date(now - inactiveAfterMs).toISOString();
+    const ids = await app.store.subscriptions.deactivateIdle(
+      before, `no delivery since before ${before} (HERALD_SUBSCRIPTION_INACTIVE_AFTER)`, new Date(now).toISOString(),
+    );
+    if (ids.length > 0) {
+      app.log.info({ subscriptions: ids }, 'deactivated idle subscriptions');
+      await app.webhooks.index.reload();
+    }
+  }
+  if (retentionMs > 0) {
+    let purged = 0;
+    for (let n = PURGE_CHUNK; n === PURGE_CHUNK; purged += n) n = await app.store.deliveries.purgeSettled(now - retentionMs, PURGE_CHUNK);
+    if (purged > 0) app.log.info({ purged }, 'purged settled deliveries past HERALD_DELIVERY_RETENTION');
+  }
 }

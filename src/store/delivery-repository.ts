@@ -15,6 +15,8 @@ export interface Settlement {
   last_status_code: number | null;
   last_error: string | null;
   updated_at: string;
+  /** Epoch ms of the settlement, for delivery retention; ignored when the delivery goes back in the queue. */
+  settled_at: number;
 }
 
 const RANK_SPAN_SQL = '10000000000000';
@@ -58,7 +60,7 @@ export class DeliveryRepository {
         `BEGIN;
         FOR $s IN $settlements {
           UPDATE $s.id SET status = $s.status, attempts = $s.attempts, next_attempt_at = $s.next_attempt_at,
-            queue_key = $s.queue_key, lease_until = NONE, leased_by = NONE, last_attempt_at = $s.last_attempt_at,
+            queue_key = $s.queue_key, settled_at = IF $s.queue_key = NONE { $s.settled_at } ELSE { NONE }, lease_until = NONE, leased_by = NONE, last_attempt_at = $s.last_attempt_at,
             last_status_code = $s.last_status_code, last_error = $s.last_error, updated_at = $s.updated_at
           WHERE leased_by = $w RETURN NONE;
         };
@@ -104,6 +106,27 @@ export class DeliveryRepository {
     return ids.length;
   }
 
+  /**
+   * Deletes up to `limit` deliveries settled before `beforeMs`, with their attempts; returns how many.
+   * Pending and retrying deliveries are never touched.
+   */
+  async purgeSettled(beforeMs: number, limit: number): Promise<number> {
+    const results = await this.db
+      .query<unknown[]>(
+        `BEGIN;
+        LET $ids = SELECT VALUE id FROM delivery WHERE settled_at >= 0 AND settled_at < $before LIMIT $n;
+        FOR $id IN $ids { DELETE delivery_attempt WHERE delivery_id = record::id($id) RETURN NONE; };
+        DELETE $ids RETURN NONE;
+        RETURN $ids.map(|$id| record::id($id));
+        COMMIT;`,
+        { before: beforeMs, n: limit },
+      )
+      .collect();
+    // One result per statement, BEGIN and COMMIT included: the RETURN is second to last.
+    const ids = results.at(-2);
+    return Array.isArray(ids) ? ids.length : 0;
+  }
+
   async insertMany(rows: DeliveryRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.db.query('INSERT INTO delivery $rows RETURN NONE', { rows }).collect();
@@ -139,7 +162,7 @@ export class DeliveryRepository {
     const [row] = await this.db
       .query<[DeliveryRow | undefined]>(
         `UPDATE ONLY $id SET status = IF attempts = 0 { 'pending' } ELSE { 'retrying' }, next_attempt_at = $now,
-           queue_key = rank * ${RANK_SPAN_SQL} + $now, updated_at = $at
+           queue_key = rank * ${RANK_SPAN_SQL} + $now, settled_at = NONE, updated_at = $at
          WHERE lease_until = NONE RETURN AFTER`,
         { id: deliveryId(id), now: nowMs, at: new Date(nowMs).toISOString() },
       )

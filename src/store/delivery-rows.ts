@@ -37,6 +37,8 @@ export interface DeliveryRow {
   queue_key?: number;
   lease_until?: number;
   leased_by?: string;
+  /** Epoch ms when it became delivered, failed or expired (delivery retention); absent while queued. */
+  settled_at?: number;
   /** The event's expires_at (epoch ms) and max_retries, copied so the worker decides without the event. */
   expires_at: number | null;
   max_retries: number | null;

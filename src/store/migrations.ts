@@ -33,6 +33,7 @@ DEFINE TABLE IF NOT EXISTS delivery SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS delivery_queue ON delivery FIELDS queue_key;
 DEFINE INDEX IF NOT EXISTS delivery_lease ON delivery FIELDS lease_until;
 DEFINE INDEX IF NOT EXISTS delivery_list ON delivery FIELDS list_key;
+DEFINE INDEX IF NOT EXISTS delivery_settled ON delivery FIELDS settled_at;
 DEFINE TABLE IF NOT EXISTS delivery_attempt SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS delivery_attempt_delivery ON delivery_attempt FIELDS delivery_id;
 DEFINE TABLE IF NOT EXISTS herald_seq SCHEMAFULL;

@@ -299,7 +299,7 @@ export class DeliveryWorker {
       {
         id: row.id, status, attempts, next_attempt_at: next,
         ...(next !== null && { queue_key: queueKey(row.rank, next) }),
-        last_attempt_at: at, last_status_code: result.status, last_error: error, updated_at: new Date(now).toISOString(),
+        last_attempt_at: at, last_status_code: result.status, last_error: error, updated_at: new Date(now).toISOString(), settled_at: now,
       },
       {
         delivery_id: String(row.id.id), attempt: attempts, at, status_code: result.status, duration_ms: result.durationMs,
@@ -314,7 +314,7 @@ export class DeliveryWorker {
   private settleWithout(row: DeliveryRow, status: 'expired' | 'failed', error: string, now: number): void {
     this.enqueueSettlement(row, {
       id: row.id, status, attempts: row.attempts, next_attempt_at: null, last_attempt_at: row.last_attempt_at,
-      last_status_code: row.last_status_code, last_error: error, updated_at: new Date(now).toISOString(),
+      last_status_code: row.last_status_code, last_error: error, updated_at: new Date(now).toISOString(), settled_at: now,
     });
   }
 
