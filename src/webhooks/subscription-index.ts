@@ -43,7 +43,7 @@ export class SubscriptionIndex {
   /** Re-reads every subscription; concurrent calls share one read that starts after the latest change. */
   async reload(): Promise<void> {
     const previous = this.loading ?? Promise.resolve();
-    const next = previous.then(async () => {
+    const next = previous.catch(() => undefined).then(async () => {
       const version = await this.repo.version();
       const all = await this.repo.listWithSecrets();
       this.byId = new Map(all.map((s) => [s.subscription.subscription_id, { ...s, matches: matcherOf(s.subscription) }]));

@@ -130,7 +130,8 @@ export class DeliveryWorker {
       try {
         await this.maintain();
         const free = this.options.concurrency - this.inFlight - this.waitingCount;
-        if (free > 0) {
+        // With work queued locally, claim in batches rather than one row per finished request.
+        if (free > 0 && (this.waitingCount === 0 || free >= Math.ceil(this.options.concurrency / 4))) {
           const claimed = await this.claim(free);
           full = claimed.length === free;
           if (claimed.length > 0) await this.accept(claimed);
@@ -188,7 +189,15 @@ export class DeliveryWorker {
   private async accept(rows: DeliveryRow[]): Promise<void> {
     for (const row of rows) this.held.set(String(row.id.id), row.id);
     const eventIds = [...new Set(rows.map((r) => r.event_id))];
-    const events = new Map((await this.deps.events.getByIds(eventIds)).map((r) => [String(r.id.id), fromRow(r)]));
+    let events: Map<string, Event>;
+    try {
+      events = new Map((await this.deps.events.getByIds(eventIds)).map((r) => [String(r.id.id), fromRow(r)]));
+    } catch (err) {
+      // Hand the leases back rather than renewing leases of deliveries this worker will never attempt.
+      await this.deps.deliveries.release(this.id, rows.map((r) => r.id)).catch(() => undefined);
+      for (const row of rows) this.held.delete(String(row.id.id));
+      throw err;
+    }
     const now = this.deps.clock.now();
     const deferred: RecordId<'delivery'>[] = [];
     for (const row of rows) {
