@@ -50,6 +50,7 @@ describe('subscriptions', () => {
 
   it.each([
     ['http://127.0.0.1/hook'], ['http://[::1]/'], ['http://10.0.0.1/'], ['http://169.254.169.254/'], ['http://[::ffff:127.0.0.1]/'],
+    ['http://localhost:9/hook'],
   ])('refuses callback_url %s with 422 naming the switch, storing nothing', async (callback_url) => {
     const before = await count();
     const res = await create({ subscriber_name: 'x', callback_url });
@@ -57,6 +58,20 @@ describe('subscriptions', () => {
     expect(res.json().error).toMatchObject({ code: 'unsafe_callback_url' });
     expect(res.json().error.message).toContain('HERALD_WEBHOOK_ALLOW_PRIVATE');
     expect(await count()).toBe(before);
+  });
+
+  it('accepts a private target named in HERALD_WEBHOOK_ALLOW_HOSTS, and only that one', async () => {
+    const allowing = await testApp({ HERALD_WEBHOOK_ALLOW_HOSTS: 'localhost,10.1.0.0/16' });
+    try {
+      const post = (callback_url: string) => allowing.inject({ method: 'POST', url: '/subscriptions', payload: { subscriber_name: 'x', callback_url } });
+      expect((await post('http://localhost:9/hook')).statusCode).toBe(201);
+      expect((await post('http://10.1.2.3/hook')).statusCode).toBe(201);
+      const refused = await post('http://10.2.0.1/hook');
+      expect(refused.statusCode).toBe(422);
+      expect(refused.json().error.message).toContain('HERALD_WEBHOOK_ALLOW_HOSTS');
+    } finally {
+      await allowing.close();
+    }
   });
 
   it.each([
