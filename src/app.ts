@@ -16,6 +16,7 @@ import healthRoutes from './routes/health.js';
 import eventRoutes from './routes/events.js';
 import subscriptionRoutes from './routes/subscriptions.js';
 import deliveryRoutes from './routes/deliveries.js';
+import dashboardRoutes from './routes/dashboard.js';
 
 export interface BuildOptions {
   config: Config;
@@ -60,5 +61,6 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(eventRoutes);
   await app.register(subscriptionRoutes);
   await app.register(deliveryRoutes);
+  await app.register(dashboardRoutes);
   return app;
 }
