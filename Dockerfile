@@ -34,6 +34,8 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 
 # package.json stays next to dist/: the health route reads the version from ../../package.json.
 COPY --from=build /app/dist ./dist
+# The dashboard's static files, served at / (src/routes/dashboard.ts resolves ../../public from dist/routes).
+COPY public ./public
 
 # Embedded RocksDB lives on /data by default. Create it owned by `node` *before* declaring the VOLUME so a
 # fresh named volume is initialised with that ownership. (With HERALD_DB_URL=ws://… it stays unused.)
