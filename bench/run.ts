@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost), or all of them.
+ * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost, webhooks), or all of them.
  * Each scenario starts its own servers as child processes on fresh temp dirs and stops them at the end.
  */
 import { execFileSync } from 'node:child_process';
@@ -9,12 +9,14 @@ import { runFanout } from './fanout.js';
 import { runHistory } from './history.js';
 import { runLiveCost } from './live-cost.js';
 import { runPublish } from './publish.js';
+import { runWebhooks } from './webhooks.js';
 
 const SCENARIOS: Record<string, () => Promise<unknown>> = {
   publish: runPublish,
   history: runHistory,
   fanout: runFanout,
   'live-cost': runLiveCost,
+  webhooks: runWebhooks,
 };
 
 const names = process.argv.slice(2).filter((a) => a !== '--');
