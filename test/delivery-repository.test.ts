@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Surreal } from 'surrealdb';
 import { DeliveryRepository } from '../src/store/delivery-repository.js';
-import { newDelivery } from '../src/store/delivery-rows.js';
+import { PRIORITY_RANK, newDelivery, rankRange } from '../src/store/delivery-rows.js';
 import { migrate } from '../src/store/migrations.js';
 import type { Event, Priority } from '../src/schemas/event.js';
 import { tempRocksDb } from './helpers/app.js';
@@ -47,6 +47,16 @@ describe('DeliveryRepository queue', () => {
     expect(ids(await repo.claim('w3', T + 60_000, 10, T + 90_000))).toEqual(ids([future]));
   });
 
+  it('starts each priority range where the caller says, and reads the whole range without a start', async () => {
+    const older = row('normal', T - 50_000, 'sub-f');
+    const newer = row('normal', T - 10, 'sub-f');
+    await repo.insertMany([older, newer]);
+    const normalFrom = rankRange(PRIORITY_RANK.normal, T - 20_000).hi;
+    const from = [0, 1e13, normalFrom, 3e13];
+    expect(ids(await repo.claim('w5', T, 10, T + 30_000, from))).toEqual(ids([newer]));
+    expect(ids(await repo.claim('w5', T, 10, T + 30_000))).toEqual(ids([older]));
+  });
+
   it('returns expired leases to the queue and keeps live ones; a renewed lease is not reaped', async () => {
     const a = row('normal', T);
     const b = row('normal', T);
@@ -71,9 +81,9 @@ describe('DeliveryRepository queue', () => {
     await repo.settle('w1', [{
       id: d.id, status: 'failed', attempts: 1, next_attempt_at: null, last_attempt_at: new Date(T).toISOString(),
       last_status_code: 500, last_error: 'HTTP 500', updated_at: new Date(T).toISOString(), settled_at: T,
-    }], [{ delivery_id: String(d.id.id), attempt: 1, at: new Date(T).toISOString(), status_code: 500, duration_ms: 3, error: 'HTTP 500', response_body: null, webhook_id: d.event_id }]);
-    expect(await repo.get(String(d.id.id))).toMatchObject({ status: 'failed', attempts: 1 });
-    expect(await repo.attempts(String(d.id.id))).toHaveLength(1);
+      attempt: { attempt: 1, at: new Date(T).toISOString(), status_code: 500, duration_ms: 3, error: 'HTTP 500', response_body: null, webhook_id: d.event_id },
+    }]);
+    expect(await repo.get(String(d.id.id))).toMatchObject({ status: 'failed', attempts: 1, attempts_log: [expect.objectContaining({ attempt: 1, status_code: 500 })] });
     const again = await repo.retryNow(String(d.id.id), T + 5);
     expect(again).toMatchObject({ status: 'retrying', next_attempt_at: T + 5 });
     expect(again?.settled_at).toBeUndefined();
@@ -88,13 +98,12 @@ describe('DeliveryRepository queue', () => {
     const settle = (d: typeof old, at: number) => ({
       id: d.id, status: 'delivered' as const, attempts: 1, next_attempt_at: null, last_attempt_at: new Date(at).toISOString(),
       last_status_code: 204, last_error: null, updated_at: new Date(at).toISOString(), settled_at: at,
+      attempt: { attempt: 1, at: new Date(T).toISOString(), status_code: 204, duration_ms: 1, error: null, response_body: null, webhook_id: d.event_id },
     });
-    const attempt = (d: typeof old) => ({ delivery_id: String(d.id.id), attempt: 1, at: new Date(T).toISOString(), status_code: 204, duration_ms: 1, error: null, response_body: null, webhook_id: d.event_id });
-    await repo.settle('w9', [settle(old, T - 100_000), settle(recent, T)], [attempt(old), attempt(recent)]);
+    await repo.settle('w9', [settle(old, T - 100_000), settle(recent, T)]);
     expect(await repo.purgeSettled(T - 50_000, 100)).toBe(1);
     expect(await repo.get(String(old.id.id))).toBeUndefined();
-    expect(await repo.attempts(String(old.id.id))).toEqual([]);
-    expect(await repo.attempts(String(recent.id.id))).toHaveLength(1);
+    expect((await repo.get(String(recent.id.id)))?.attempts_log).toHaveLength(1);
     expect(await repo.get(String(queued.id.id))).toMatchObject({ status: 'pending' });
   });
 

@@ -65,8 +65,7 @@ const deliveries: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const row = await repo.get(request.params.id);
     if (!row) throw new HttpError(404, 'not_found', `no delivery ${request.params.id}`);
-    const attempts = await repo.attempts(request.params.id);
-    return { ...toDelivery(row), attempts_log: attempts.map(({ delivery_id: _d, ...attempt }) => attempt) };
+    return { ...toDelivery(row), attempts_log: row.attempts_log ?? [] };
   });
 
   app.post('/deliveries/:id/retry', {

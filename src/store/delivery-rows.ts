@@ -48,10 +48,8 @@ export interface DeliveryRow {
   last_attempt_at: string | null;
   last_status_code: number | null;
   last_error: string | null;
-}
-
-export interface AttemptRow extends DeliveryAttempt {
-  delivery_id: string;
+  /** Every HTTP attempt, oldest first; kept on the row so recording one is a single row write. */
+  attempts_log?: DeliveryAttempt[];
 }
 
 /** A new delivery of `event` to a subscription, due at `dueMs`. */

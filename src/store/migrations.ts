@@ -12,8 +12,8 @@ import type { Surreal } from 'surrealdb';
  * - `commit_log` gets one row per committed transaction, carrying its events: the one table each process
  *   watches with a LIVE query (a LIVE query costs per written record of its table, so never `event`).
  * - `delivery` is the webhook queue: `queue_key` (claim order, only on claimable rows), `lease_until` (only on
- *   leased rows, for the reaper) and `list_key` (a subscription's deliveries, newest first); see
- *   delivery-rows.ts. `herald_seq:subscriptions` is bumped on every subscription change so replicas reload.
+ *   leased rows, for the reaper), `list_key` (a subscription's deliveries, newest first) and `settled_at`
+ *   (retention); its attempts are an array on the row (one row write per outcome); see delivery-rows.ts. `herald_seq:subscriptions` is bumped on every subscription change so replicas reload.
  */
 const STATEMENTS = `
 DEFINE TABLE IF NOT EXISTS event SCHEMALESS;
@@ -34,8 +34,6 @@ DEFINE INDEX IF NOT EXISTS delivery_queue ON delivery FIELDS queue_key;
 DEFINE INDEX IF NOT EXISTS delivery_lease ON delivery FIELDS lease_until;
 DEFINE INDEX IF NOT EXISTS delivery_list ON delivery FIELDS list_key;
 DEFINE INDEX IF NOT EXISTS delivery_settled ON delivery FIELDS settled_at;
-DEFINE TABLE IF NOT EXISTS delivery_attempt SCHEMALESS;
-DEFINE INDEX IF NOT EXISTS delivery_attempt_delivery ON delivery_attempt FIELDS delivery_id;
 DEFINE TABLE IF NOT EXISTS herald_seq SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS value ON herald_seq TYPE int DEFAULT 0;
 `;

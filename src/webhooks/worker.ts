@@ -4,7 +4,7 @@ import type { RecordId } from 'surrealdb';
 import type { Clock } from '../lib/clock.js';
 import type { Event } from '../schemas/event.js';
 import type { DeliveryRepository, Settlement } from '../store/delivery-repository.js';
-import { queueKey, type AttemptRow, type DeliveryRow } from '../store/delivery-rows.js';
+import { RANKS, queueKey, rankRange, type DeliveryRow } from '../store/delivery-rows.js';
 import { isWriteConflict, type EventRepository } from '../store/event-repository.js';
 import { fromRow } from '../store/event-rows.js';
 import type { SubscriptionRepository } from '../store/subscription-repository.js';
@@ -57,6 +57,16 @@ const DEFER_MS = 1000;
 const REAP_BATCH = 1000;
 /** last_activity is written at most this often per subscription. */
 const ACTIVITY_WRITE_MS = 60_000;
+/**
+ * A claim starts this far below the highest key this worker already claimed: a delivery is queued with the
+ * time its transaction was planned, which can be a little older than rows already claimed by the time it
+ * commits (and other replicas' clocks may be behind). Every FULL_SCAN_MS a claim reads each range whole.
+ */
+const CLAIM_SLACK_MS = 2000;
+const FULL_SCAN_MS = 30_000;
+/** Outcomes are written once this many are queued, or after SETTLE_DELAY_MS: fewer, larger transactions. */
+const SETTLE_BATCH = 32;
+const SETTLE_DELAY_MS = 2;
 
 /**
  * The webhook delivery loop of one process. It leases due deliveries from the database (so replicas never
@@ -71,7 +81,7 @@ export class DeliveryWorker {
   private readonly waiting = new Map<string, Job[]>();
   private waitingCount = 0;
   private readonly held = new Map<string, RecordId<'delivery'>>();
-  private settleQueue: Array<{ settlement: Settlement; attempt?: AttemptRow; info: SettledDelivery }> = [];
+  private settleQueue: Array<{ settlement: Settlement; info: SettledDelivery }> = [];
   private settling: Promise<void> | null = null;
   private readonly listeners = new Set<(settled: SettledDelivery) => void>();
   private readonly lastActivityWrite = new Map<string, number>();
@@ -81,6 +91,9 @@ export class DeliveryWorker {
   private woken = false;
   private loop: Promise<void> | null = null;
   private lastMaintenance = 0;
+  /** Per priority rank, the highest queue_key this worker has claimed (see claimFrom). */
+  private readonly claimedUpTo: Array<number | undefined> = [];
+  private lastFullScan = 0;
 
   constructor(private readonly deps: WorkerDeps, private readonly options: WorkerOptions) {}
 
@@ -111,6 +124,7 @@ export class DeliveryWorker {
     this.waiting.clear();
     this.waitingCount = 0;
     try {
+      this.forgetClaimedRanges();
       await this.deps.deliveries.release(this.id, notStarted);
       for (const id of notStarted) this.held.delete(String(id.id));
     } catch (err) {
@@ -170,14 +184,38 @@ export class DeliveryWorker {
     const clockNow = this.deps.clock.now();
     await this.deps.deliveries.renew(this.id, [...this.held.values()], clockNow + this.options.leaseMs);
     const reaped = await this.deps.deliveries.reapExpiredLeases(clockNow, REAP_BATCH);
-    if (reaped > 0) this.deps.log.warn({ reaped }, 'expired webhook leases returned to the queue');
+    if (reaped > 0) {
+      // They went back with their old due times, below what this worker has claimed: read the ranges whole.
+      this.forgetClaimedRanges();
+      this.deps.log.warn({ reaped }, 'expired webhook leases returned to the queue');
+    }
+  }
+
+  private forgetClaimedRanges(): void {
+    this.claimedUpTo.length = 0;
+  }
+
+  /** Where each rank's claim range starts: just below what this worker claimed, or the whole range. */
+  private claimFrom(): Array<number> {
+    const now = performance.now();
+    if (now - this.lastFullScan >= FULL_SCAN_MS) {
+      this.lastFullScan = now;
+      this.forgetClaimedRanges();
+    }
+    return RANKS.map((rank) => Math.max(rankRange(rank, 0).lo, (this.claimedUpTo[rank] ?? 0) - CLAIM_SLACK_MS));
   }
 
   private async claim(n: number): Promise<DeliveryRow[]> {
     for (let attempt = 1; ; attempt++) {
       const now = this.deps.clock.now();
       try {
-        return await this.deps.deliveries.claim(this.id, now, n, now + this.options.leaseMs);
+        const rows = await this.deps.deliveries.claim(this.id, now, n, now + this.options.leaseMs, this.claimFrom());
+        for (const row of rows) {
+          if (row.next_attempt_at === null) continue;
+          const key = queueKey(row.rank, row.next_attempt_at);
+          if (key > (this.claimedUpTo[row.rank] ?? 0)) this.claimedUpTo[row.rank] = key;
+        }
+        return rows;
       } catch (err) {
         // Two claimers read the same row: RocksDB aborts one of them. Take another look.
         if (!isWriteConflict(err) || attempt >= 20) throw err;
@@ -194,6 +232,7 @@ export class DeliveryWorker {
       events = new Map((await this.deps.events.getByIds(eventIds)).map((r) => [String(r.id.id), fromRow(r)]));
     } catch (err) {
       // Hand the leases back rather than renewing leases of deliveries this worker will never attempt.
+      this.forgetClaimedRanges();
       await this.deps.deliveries.release(this.id, rows.map((r) => r.id)).catch(() => undefined);
       for (const row of rows) this.held.delete(String(row.id.id));
       throw err;
@@ -303,18 +342,15 @@ export class DeliveryWorker {
       }
     }
     const at = new Date(startedAt).toISOString();
-    this.enqueueSettlement(
-      row,
-      {
-        id: row.id, status, attempts, next_attempt_at: next,
-        ...(next !== null && { queue_key: queueKey(row.rank, next) }),
-        last_attempt_at: at, last_status_code: result.status, last_error: error, updated_at: new Date(now).toISOString(), settled_at: now,
-      },
-      {
-        delivery_id: String(row.id.id), attempt: attempts, at, status_code: result.status, duration_ms: result.durationMs,
+    this.enqueueSettlement(row, {
+      id: row.id, status, attempts, next_attempt_at: next,
+      ...(next !== null && { queue_key: queueKey(row.rank, next) }),
+      last_attempt_at: at, last_status_code: result.status, last_error: error, updated_at: new Date(now).toISOString(), settled_at: now,
+      attempt: {
+        attempt: attempts, at, status_code: result.status, duration_ms: result.durationMs,
         error: result.error, response_body: result.body, webhook_id: webhookId,
       },
-    );
+    });
     void this.subscriptionHealth(row.subscription_id, ok, result.status === 410, now).catch((err) =>
       this.deps.log.warn({ err, subscription: row.subscription_id }, 'could not update subscription health'));
   }
@@ -327,10 +363,9 @@ export class DeliveryWorker {
     });
   }
 
-  private enqueueSettlement(row: DeliveryRow, settlement: Settlement, attempt?: AttemptRow): void {
+  private enqueueSettlement(row: DeliveryRow, settlement: Settlement): void {
     this.settleQueue.push({
       settlement,
-      ...(attempt && { attempt }),
       info: { deliveryId: String(row.id.id), subscriptionId: row.subscription_id, eventId: row.event_id, status: settlement.status, attempts: settlement.attempts },
     });
     this.flushSoon();
@@ -340,14 +375,11 @@ export class DeliveryWorker {
   private flushSoon(): void {
     if (this.settling || this.settleQueue.length === 0) return;
     this.settling = (async () => {
+      if (this.settleQueue.length < SETTLE_BATCH && !this.stopping) await new Promise((r) => setTimeout(r, SETTLE_DELAY_MS));
       while (this.settleQueue.length > 0) {
         const batch = this.settleQueue.splice(0, 500);
         try {
-          await this.deps.deliveries.settle(
-            this.id,
-            batch.map((b) => b.settlement),
-            batch.flatMap((b) => (b.attempt ? [b.attempt] : [])),
-          );
+          await this.deps.deliveries.settle(this.id, batch.map((b) => b.settlement));
         } catch (err) {
           this.deps.log.error({ err, count: batch.length }, 'could not record webhook outcomes; retrying');
           this.settleQueue.unshift(...batch);
