@@ -30,7 +30,9 @@ export default fp(
 
     const sender = new WebhookSender({
       timeoutMs: cfg.timeoutMs,
-      connectionsPerOrigin: cfg.perSubscription,
+      // As many as the worker ever has in flight, so no request waits for a connection while its timeout
+      // runs (subscriptions on one host share the origin's pool).
+      connectionsPerOrigin: cfg.concurrency,
       policy: { allowPrivate: cfg.allowPrivate, allowHosts: cfg.allowHosts },
     });
     const worker = cfg.worker
