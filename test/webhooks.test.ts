@@ -256,6 +256,17 @@ describe('webhook delivery', () => {
     expect(h.receiver.requests).toHaveLength(1);
   });
 
+  it('marks a delivery expired, not failed, when cleanup already deleted its expired event', async () => {
+    const h = await harness(() => ({ status: 500 }));
+    const published = await h.publish({ expires_at: new Date(Date.now() + 60_000).toISOString() });
+    const s = await h.settledWhere((x) => x.eventId === published.event_id);
+    h.clock.advance(3_600_000);
+    expect(await h.app.store.events.purgeExpired(new Date(h.clock.now()), 100)).toBe(1);
+    h.app.webhooks.worker?.wake();
+    const expired = await h.settledWhere((x) => x.deliveryId === s.deliveryId && x.attempts === 1 && x.status !== 'retrying');
+    expect(expired.status).toBe('expired');
+  });
+
   it('disables a subscription whose deliveries failed continuously for HERALD_WEBHOOK_DISABLE_AFTER', async () => {
     const h = await harness(() => ({ status: 500 }), { HERALD_WEBHOOK_DISABLE_AFTER: '1h' });
     const published = await h.publish();

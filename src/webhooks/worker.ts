@@ -251,7 +251,8 @@ export class DeliveryWorker {
             : entry.subscription.callback_url === null
               ? 'the subscription has no callback_url'
               : null;
-      if (event && row.expires_at !== null && row.expires_at <= now) {
+      // Expiry first: the cleanup loop deletes expired events, and their deliveries are expired, not failed.
+      if (row.expires_at !== null && row.expires_at <= now) {
         this.settleWithout(row, 'expired', 'the event expired before it was delivered', now);
       } else if (reason !== null || !event) {
         this.settleWithout(row, 'failed', reason ?? 'unknown', now);
