@@ -36,21 +36,21 @@ const deliveries: FastifyPluginAsyncTypebox = async (app) => {
     }
     const wanted = status === undefined ? null : new Set(status.split(',') as DeliveryStatus[]);
     const found: DeliveryRow[] = [];
+    const chunkSize = wanted === null ? limit + 1 : LIST_CHUNK;
     let scanned = 0;
     for (;;) {
-      const chunk = await repo.listPage(id, from, wanted === null ? limit + 1 : LIST_CHUNK);
+      const chunk = await repo.listPage(id, from, chunkSize);
       for (const row of chunk) {
         scanned++;
         if (wanted === null || wanted.has(row.status)) found.push(row);
         from = row.list_key;
         if (found.length > limit) break;
       }
-      const exhausted = chunk.length < (wanted === null ? limit + 1 : LIST_CHUNK) && found.length <= limit;
-      if (exhausted) return { deliveries: found.map(toDelivery), next_cursor: null };
       if (found.length > limit) {
         const page = found.slice(0, limit);
         return { deliveries: page.map(toDelivery), next_cursor: String((page.at(-1) as DeliveryRow).id.id) };
       }
+      if (chunk.length < chunkSize) return { deliveries: found.map(toDelivery), next_cursor: null };
       if (scanned >= LIST_SCAN_BUDGET) {
         // A short page: everything up to the last examined row has been looked at.
         const last = chunk.at(-1) as DeliveryRow;

@@ -1,6 +1,6 @@
 import type { RecordId, Surreal } from 'surrealdb';
 import type { DeliveryAttempt } from '../schemas/delivery.js';
-import { RANKS, deliveryId, listKeyEnd, rankRange, type DeliveryRow } from './delivery-rows.js';
+import { RANKS, RANK_SPAN, deliveryId, listKeyEnd, rankRange, type DeliveryRow } from './delivery-rows.js';
 
 /** What one finished (or abandoned) lease writes back to its delivery. */
 export interface Settlement {
@@ -25,7 +25,8 @@ const ROW_FIELDS = `id, event_id, subscription_id, event_type, priority, rank, s
   queue_key, lease_until, leased_by, settled_at, expires_at, max_retries, list_key, created_at, updated_at,
   last_attempt_at, last_status_code, last_error`;
 
-const RANK_SPAN_SQL = '10000000000000';
+/** queueKey() in SurrealQL: `rank * RANK_SPAN + due`. */
+const RANK_SPAN_SQL = String(RANK_SPAN);
 
 /**
  * All SurrealQL about webhook deliveries and their attempts. The queue is the `queue_key` index (see

@@ -12,7 +12,7 @@ export const RANKS = [0, 1, 2, 3] as const;
  * nothing else in the WHERE is the only shape SurrealDB 3.0.2 serves correctly with LIMIT). Epoch ms stay
  * below 10¹³ until the year 2286. A delivery that is leased, delivered, failed or expired has no queue_key.
  */
-const RANK_SPAN = 1e13;
+export const RANK_SPAN = 1e13;
 export const queueKey = (rank: number, dueMs: number): number => rank * RANK_SPAN + dueMs;
 export const rankRange = (rank: number, nowMs: number): { lo: number; hi: number } => ({ lo: rank * RANK_SPAN, hi: rank * RANK_SPAN + nowMs });
 

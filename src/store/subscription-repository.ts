@@ -7,6 +7,10 @@ export interface SigningSecret {
   until?: number;
 }
 
+/** The secrets that sign at `now`, current first: a replaced one until its overlap ends. */
+export const liveSecrets = (secrets: readonly SigningSecret[], now: number): string[] =>
+  secrets.filter((s) => s.until === undefined || s.until > now).map((s) => s.secret);
+
 interface SubscriptionRow extends Omit<Subscription, 'subscription_id'> {
   id: RecordId<'subscription'>;
   secrets: SigningSecret[];
@@ -111,6 +115,6 @@ export class SubscriptionRepository {
   /** The secrets that sign right now, current first. */
   async signingSecrets(id: string, now: number): Promise<string[]> {
     const [row] = await this.db.query<[SubscriptionRow | undefined]>('SELECT secrets FROM ONLY $id', { id: rid(id) }).collect();
-    return (row?.secrets ?? []).filter((s) => s.until === undefined || s.until > now).map((s) => s.secret);
+    return liveSecrets(row?.secrets ?? [], now);
   }
 }

@@ -4,10 +4,10 @@ import type { RecordId } from 'surrealdb';
 import type { Clock } from '../lib/clock.js';
 import type { Event } from '../schemas/event.js';
 import type { DeliveryRepository, Settlement } from '../store/delivery-repository.js';
-import { RANKS, queueKey, rankRange, type DeliveryRow } from '../store/delivery-rows.js';
+import { RANKS, queueKey, type DeliveryRow } from '../store/delivery-rows.js';
 import { isWriteConflict, type EventRepository } from '../store/event-repository.js';
 import { fromRow } from '../store/event-rows.js';
-import type { SubscriptionRepository } from '../store/subscription-repository.js';
+import { liveSecrets, type SubscriptionRepository } from '../store/subscription-repository.js';
 import { nextAttemptDelay, type RetryPolicy } from './retry-policy.js';
 import type { SendResult, WebhookSender } from './sender.js';
 import { webhookHeaders } from './signer.js';
@@ -195,14 +195,14 @@ export class DeliveryWorker {
     this.claimedUpTo.length = 0;
   }
 
-  /** Where each rank's claim range starts: just below what this worker claimed, or the whole range. */
+  /** Where each rank's claim range starts: just below what this worker claimed (the repository clamps it to the rank). */
   private claimFrom(): Array<number> {
     const now = performance.now();
     if (now - this.lastFullScan >= FULL_SCAN_MS) {
       this.lastFullScan = now;
       this.forgetClaimedRanges();
     }
-    return RANKS.map((rank) => Math.max(rankRange(rank, 0).lo, (this.claimedUpTo[rank] ?? 0) - CLAIM_SLACK_MS));
+    return RANKS.map((rank) => (this.claimedUpTo[rank] ?? 0) - CLAIM_SLACK_MS);
   }
 
   private async claim(n: number): Promise<DeliveryRow[]> {
@@ -302,8 +302,7 @@ export class DeliveryWorker {
       const subscription = entry?.subscription;
       const now = this.deps.clock.now();
       const body = JSON.stringify({ event: job.event, subscription: { id: subId, subscriber: subscription?.subscriber_name ?? null } });
-      const secrets = (entry?.secrets ?? []).filter((s) => s.until === undefined || s.until > now).map((s) => s.secret);
-      const headers = webhookHeaders(secrets, job.event.event_id, Math.floor(now / 1000), body);
+      const headers = webhookHeaders(liveSecrets(entry?.secrets ?? [], now), job.event.event_id, Math.floor(now / 1000), body);
       const result = await this.deps.sender.send(subscription?.callback_url ?? '', { ...headers }, body, this.abort.signal);
       this.record(job, result, now, headers['webhook-id']);
     } catch (err) {
