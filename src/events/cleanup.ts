@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { every } from '../lib/periodic.js';
 import type { EventRepository } from '../store/event-repository.js';
 
 export interface CleanupOptions {
@@ -44,23 +45,12 @@ export function startCleanupLoop(
   options: CleanupOptions & { intervalMs: number },
   log: FastifyBaseLogger,
 ): { stop: () => Promise<void> } {
-  if (options.intervalMs <= 0) return { stop: async () => {} };
-  let running: Promise<void> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running.then(async () => {
-      try {
-        const report = await purgeOnce(repo, options, new Date());
-        if (report.expired + report.retained > 0) log.info(report, 'cleanup purged events');
-      } catch (err) {
-        log.error({ err }, 'cleanup failed');
-      }
-    });
-  }, options.intervalMs);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return every(options.intervalMs, async () => {
+    try {
+      const report = await purgeOnce(repo, options, new Date());
+      if (report.expired + report.retained > 0) log.info(report, 'cleanup purged events');
+    } catch (err) {
+      log.error({ err }, 'cleanup failed');
+    }
+  });
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { every } from '../lib/periodic.js';
 import { DEFAULT_JITTER } from '../webhooks/retry-policy.js';
 import { WebhookSender } from '../webhooks/sender.js';
 import { SubscriptionIndex } from '../webhooks/subscription-index.js';
@@ -50,12 +51,12 @@ export default fp(
       : null;
     app.decorate('webhooks', { index, worker });
 
-    const housekeepingTimer = startHousekeeping(app);
+    const housekeepingLoop = startHousekeeping(app);
     app.addHook('onReady', async () => worker?.start());
     // Runs after the committer's onClose (reverse registration order): queued events and their deliveries
     // are committed first, then leases are handed back and outcomes written, then the store closes.
     app.addHook('onClose', async () => {
-      clearInterval(housekeepingTimer);
+      await housekeepingLoop.stop();
       index.stop();
       await worker?.stop(Math.min(5000, app.config.shutdownTimeoutMs / 2));
       await sender.close();
@@ -71,21 +72,12 @@ const PURGE_CHUNK = 1000;
  * Every HERALD_CLEANUP_INTERVAL: the seed's rule that deactivates subscriptions with no delivery for
  * HERALD_SUBSCRIPTION_INACTIVE_AFTER, and HERALD_DELIVERY_RETENTION for settled deliveries.
  */
-function startHousekeeping(app: FastifyInstance): NodeJS.Timeout | undefined {
+function startHousekeeping(app: FastifyInstance): { stop: () => Promise<void> } {
   const { inactiveAfterMs } = app.config.subscriptions;
   const { retentionMs } = app.config.webhooks;
-  const every = app.config.cleanup.intervalMs;
-  if (every <= 0 || (inactiveAfterMs <= 0 && retentionMs <= 0)) return undefined;
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    void housekeeping(app, inactiveAfterMs, retentionMs)
-      .catch((err) => app.log.error({ err }, 'webhook housekeeping failed'))
-      .finally(() => (running = false));
-  }, every);
-  timer.unref();
-  return timer;
+  const intervalMs = inactiveAfterMs <= 0 && retentionMs <= 0 ? 0 : app.config.cleanup.intervalMs;
+  return every(intervalMs, () =>
+    housekeeping(app, inactiveAfterMs, retentionMs).catch((err) => app.log.error({ err }, 'webhook housekeeping failed')));
 }
 
 async function housekeeping(app: FastifyInstance, inactiveAfterMs: number, retentionMs: number): Promise<void> {
