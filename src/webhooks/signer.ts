@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 /** Standard Webhooks secrets are `whsec_` + base64 of the key bytes. */
 export const SECRET_PREFIX = 'whsec_';
@@ -31,23 +31,4 @@ export function webhookHeaders(secrets: string[], id: string, timestampS: number
     'webhook-timestamp': String(timestampS),
     'webhook-signature': secrets.map((s) => sign(s, id, timestampS, body)).join(' '),
   };
-}
-
-/** Receiver side: true when one of the header's v1 signatures matches and the timestamp is fresh. */
-export function verify(
-  secret: string,
-  headers: WebhookHeaders,
-  body: string,
-  nowS: number,
-  toleranceS = 300,
-): boolean {
-  const timestamp = Number(headers['webhook-timestamp']);
-  if (!Number.isInteger(timestamp) || Math.abs(nowS - timestamp) > toleranceS) return false;
-  const expected = Buffer.from(sign(secret, headers['webhook-id'], timestamp, body).slice(3), 'base64');
-  return headers['webhook-signature'].split(' ').some((candidate) => {
-    const [version, value] = candidate.split(',');
-    if (version !== 'v1' || value === undefined) return false;
-    const given = Buffer.from(value, 'base64');
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  });
 }
