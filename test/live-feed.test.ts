@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Surreal } from 'surrealdb';
 import { pino } from 'pino';
 import { LiveFeed } from '../src/stream/live-feed.js';
@@ -9,7 +9,6 @@ import { openConnection } from '../src/store/connection.js';
 import { prepareEvent } from '../src/events/prepare.js';
 import type { Event } from '../src/schemas/event.js';
 import { event, testConfig } from './helpers/app.js';
-import { eventually } from './helpers/ws.js';
 
 let db: Surreal;
 let repo: EventRepository;
@@ -36,11 +35,11 @@ describe('LiveFeed', () => {
     const feed = new LiveFeed(db, repo, pino({ level: 'silent' }), (events) => delivered.push(...events.map((e) => e.seq)), { repairAfterMs: 30 });
     await feed.start();
     const first = await commit(3);
-    await eventually(() => delivered.length === 3);
+    await vi.waitFor(() => expect(delivered).toHaveLength(3), { timeout: 10_000, interval: 10 });
     // Lose the LIVE query (as across a reconnect): later commits only show in the counter.
     await (feed as unknown as { live: { kill(): Promise<void> } }).live.kill();
     const lost = [...(await commit(2)), ...(await commit(4))];
-    await eventually(() => delivered.length === 9, 5000);
+    await vi.waitFor(() => expect(delivered).toHaveLength(9), { timeout: 5000, interval: 10 });
     expect(delivered).toEqual([...first, ...lost].map((e) => e.seq));
     expect(feed.position).toBe(seq);
     await feed.stop();

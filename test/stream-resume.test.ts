@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { event, tempRocksDb, testApp } from './helpers/app.js';
-import { connect, eventually, type Client } from './helpers/ws.js';
+import { connect, type Client } from './helpers/ws.js';
 
 async function listen(app: FastifyInstance): Promise<string> {
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -29,7 +29,7 @@ describe('two app instances on one database', () => {
 
   it('delivers events written by the other instance', async () => {
     const client = await connect(`${urlB}/events?types=task_progress`);
-    await eventually(() => b.stream.router.size === 1);
+    await vi.waitFor(() => expect(b.stream.router.size).toBe(1), { timeout: 10_000, interval: 10 });
     const published = await a.inject({ method: 'POST', url: '/events', payload: event() });
     await client.until((f) => f.length === 1);
     expect(client.frames[0]).toMatchObject({ event_id: published.json().event.event_id });
@@ -91,7 +91,7 @@ describe('backpressure', () => {
   it('closes a consumer that stops reading with 4000 while a fast one keeps receiving', async () => {
     const slow = await connect(`${url}/events?types=bulk`);
     const fast = await connect(`${url}/events?types=bulk`);
-    await eventually(() => app.stream.router.size === 2);
+    await vi.waitFor(() => expect(app.stream.router.size).toBe(2), { timeout: 10_000, interval: 10 });
     // The slow client stops reading from its TCP socket; the server's send buffer for it fills up.
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const blob = 'x'.repeat(8000);
@@ -102,7 +102,7 @@ describe('backpressure', () => {
       const batch = Array.from({ length: 50 }, () => event({ event_type: 'bulk', payload: { blob } }));
       await app.inject({ method: 'POST', url: '/events/batch', payload: { events: batch } });
       sent += 50;
-      await eventually(() => fast.frames.length >= sent || slowClosed, 20_000);
+      await Promise.race([fast.until((f) => f.length >= sent, 20_000), slow.closed]);
     }
     (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     expect((await slow.closed).code).toBe(4000);

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { event, testApp } from './helpers/app.js';
-import { connect, eventually } from './helpers/ws.js';
+import { connect } from './helpers/ws.js';
 
 let app: FastifyInstance;
 let base: string;
@@ -28,7 +28,7 @@ describe('the seed page protocol', () => {
     const before = subscriptions();
     const client = await connect(`${base}/events`);
     client.send({ type: 'subscribe', event_types: ['task_progress', 'task_completed'] });
-    await eventually(() => subscriptions() === before + 1);
+    await vi.waitFor(() => expect(subscriptions()).toBe(before + 1), { timeout: 10_000, interval: 10 });
     await publish({ event_type: 'task_started' });
     const p = await publish({ event_type: 'task_progress', payload: { progress: 0.3, message: 'working' } });
     await publish({ event_type: 'custom' });
@@ -75,7 +75,7 @@ describe('subscriptions', () => {
   it('routes targeted events only to subscriptions naming that target', async () => {
     const anyone = await connect(`${base}/events?types=custom`);
     const ui = await connect(`${base}/events?types=custom&target=ui`);
-    await eventually(() => app.stream.connections.size >= 2 && subscriptions() >= 2);
+    await vi.waitFor(() => expect(Math.min(app.stream.connections.size, subscriptions())).toBeGreaterThanOrEqual(2), { timeout: 10_000, interval: 10 });
     const plain = await publish({ event_type: 'custom' });
     const targeted = await publish({ event_type: 'custom', target: 'ui' });
     const other = await publish({ event_type: 'custom', target: 'ops' });
@@ -91,7 +91,7 @@ describe('subscriptions', () => {
 
   it('does not stream an expired event', async () => {
     const client = await connect(`${base}/events?types=system_alert`);
-    await eventually(() => subscriptions() >= 1);
+    await vi.waitFor(() => expect(subscriptions()).toBeGreaterThanOrEqual(1), { timeout: 10_000, interval: 10 });
     await publish({ event_type: 'system_alert', expires_at: new Date(Date.now() - 1000).toISOString() });
     const fresh = await publish({ event_type: 'system_alert' });
     await client.until((f) => f.length >= 1);
@@ -148,7 +148,7 @@ describe('shutdown', () => {
     await local.listen({ port: 0, host: '127.0.0.1' });
     const { port } = local.server.address() as { port: number };
     const client = await connect(`ws://127.0.0.1:${port}/events?types=custom`);
-    await eventually(() => local.stream.router.size === 1);
+    await vi.waitFor(() => expect(local.stream.router.size).toBe(1), { timeout: 10_000, interval: 10 });
     await local.close();
     expect((await client.closed).code).toBe(1001);
   });
@@ -161,10 +161,10 @@ describe('liveness', () => {
     const { port } = local.server.address() as { port: number };
     const alive = await connect(`ws://127.0.0.1:${port}/events?types=custom`);
     const dead = await connect(`ws://127.0.0.1:${port}/events?types=custom`);
-    await eventually(() => local.stream.connections.size === 2);
+    await vi.waitFor(() => expect(local.stream.connections.size).toBe(2), { timeout: 10_000, interval: 10 });
     // A paused socket reads nothing, so its client never sees the ping and never answers it.
     (dead.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    await eventually(() => local.stream.connections.size === 1, 5000);
+    await vi.waitFor(() => expect(local.stream.connections.size).toBe(1), { timeout: 5000, interval: 10 });
     expect(alive.ws.readyState).toBe(alive.ws.OPEN);
     alive.ws.close();
     await local.close();

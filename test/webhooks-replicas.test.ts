@@ -6,11 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SettledDelivery } from '../src/webhooks/worker.js';
 import { tempRocksDb, testApp } from './helpers/app.js';
 import { startReceiver, type Receiver } from './helpers/receiver.js';
-import { eventually } from './helpers/ws.js';
 
 const TOTAL = 1000;
 const BATCH = 25;
@@ -68,7 +67,7 @@ describe('webhooks: two replicas on one database', () => {
     expect(a.webhooks.index.size).toBe(1);
     // b learns about the subscription within HERALD_SUBSCRIPTION_REFRESH (1 s); events it commits before
     // that would get no delivery (documented).
-    await eventually(() => b.webhooks.index.size === 1, 5000);
+    await vi.waitFor(() => expect(b.webhooks.index.size).toBe(1), { timeout: 5000, interval: 10 });
 
     // Batches of BATCH events, alternating between the replicas, two in flight per replica.
     const ids = Array.from({ length: TOTAL }, () => randomUUID());
@@ -99,7 +98,7 @@ describe('webhooks: two replicas on one database', () => {
       return seen.size >= TOTAL && ids.every((id) => seen.has(id));
     }, 20_000);
     // ... and both workers have written every outcome.
-    await eventually(() => settled.a.length + settled.b.length >= TOTAL, 10_000);
+    await vi.waitFor(() => expect(settled.a.length + settled.b.length).toBeGreaterThanOrEqual(TOTAL), { timeout: 10_000, interval: 20 });
     const deliveredAt = performance.now();
 
     // All deliveries, as the API shows them (through b: the listing reads the shared database).

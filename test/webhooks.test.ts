@@ -1,9 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { event, tempRocksDb, testApp } from './helpers/app.js';
 import { startReceiver, type Receiver, type Responder } from './helpers/receiver.js';
-import { eventually } from './helpers/ws.js';
 import type { SettledDelivery } from '../src/webhooks/worker.js';
 
 /** A clock the test moves forward; the worker, the retry schedule and expiry all read it. */
@@ -220,7 +219,7 @@ describe('webhook delivery', () => {
     const published = await h.publish();
     const s = await h.settledWhere((x) => x.eventId === published.event_id);
     expect(s.status).toBe('failed');
-    await eventually(() => h.app.webhooks.index.size === 0);
+    await vi.waitFor(() => expect(h.app.webhooks.index.size).toBe(0), { timeout: 10_000, interval: 10 });
     const sub = (await h.app.inject({ url: `/subscriptions/${h.subscriptionId}` })).json();
     expect(sub.is_active).toBe(false);
     expect(sub.disabled_reason).toMatch(/410 Gone/);
@@ -271,11 +270,11 @@ describe('webhook delivery', () => {
     const h = await harness(() => ({ status: 500 }), { HERALD_WEBHOOK_DISABLE_AFTER: '1h' });
     const published = await h.publish();
     const first = await h.settledWhere((x) => x.eventId === published.event_id);
-    await eventually(() => h.app.webhooks.index.get(h.subscriptionId)?.subscription.failing_since !== null);
+    await vi.waitFor(() => expect(h.app.webhooks.index.get(h.subscriptionId)?.subscription.failing_since).not.toBeNull(), { timeout: 10_000, interval: 10 });
     h.clock.advance(2 * 3_600_000);
     h.app.webhooks.worker?.wake();
     await h.settledWhere((x) => x.deliveryId === first.deliveryId && x.attempts === 2);
-    await eventually(() => h.app.webhooks.index.size === 0);
+    await vi.waitFor(() => expect(h.app.webhooks.index.size).toBe(0), { timeout: 10_000, interval: 10 });
     const sub = (await h.app.inject({ url: `/subscriptions/${h.subscriptionId}` })).json();
     expect(sub).toMatchObject({ is_active: false, disabled_reason: expect.stringMatching(/HERALD_WEBHOOK_DISABLE_AFTER/) });
     expect(sub.failing_since).not.toBeNull();
@@ -286,11 +285,11 @@ describe('webhook delivery', () => {
     const h = await harness(() => ({ status: ok ? 204 : 500 }));
     const published = await h.publish();
     const first = await h.settledWhere((x) => x.eventId === published.event_id);
-    await eventually(() => h.app.webhooks.index.get(h.subscriptionId)?.subscription.failing_since !== null);
+    await vi.waitFor(() => expect(h.app.webhooks.index.get(h.subscriptionId)?.subscription.failing_since).not.toBeNull(), { timeout: 10_000, interval: 10 });
     ok = true;
     await advancePastNextAttempt(h, first.deliveryId);
     await h.settledWhere((x) => x.deliveryId === first.deliveryId && x.status === 'delivered');
-    await eventually(() => h.app.webhooks.index.get(h.subscriptionId)?.subscription.failing_since === null);
+    await vi.waitFor(() => expect(h.app.webhooks.index.get(h.subscriptionId)?.subscription.failing_since).toBeNull(), { timeout: 10_000, interval: 10 });
   });
 });
 
@@ -325,7 +324,7 @@ describe('deliveries API', () => {
     const h = await harness((_n, req) => (JSON.parse(req.body).event.payload.fail ? { status: 500 } : { status: 204 }), { HERALD_RETRY_SCHEDULE: '1h' });
     const events = [];
     for (let i = 0; i < 7; i++) events.push(await h.publish({ payload: { i, fail: i % 3 === 0 } }));
-    await eventually(() => h.settled.length === 7);
+    await vi.waitFor(() => expect(h.settled).toHaveLength(7), { timeout: 10_000, interval: 10 });
     const seen: Array<{ seq: number; delivery_id: string }> = [];
     let cursor: string | null = null;
     do {
@@ -391,7 +390,7 @@ describe('subscription rules', () => {
     const [idle, recent, never] = [await make('idle'), await make('recent'), await make('never')];
     await app.store.subscriptions.update(idle, { last_activity: new Date(Date.now() - 8 * 86_400_000).toISOString() });
     await app.store.subscriptions.update(recent, { last_activity: new Date(Date.now() - 86_400_000).toISOString() });
-    await eventually(() => app.webhooks.index.get(idle)?.subscription.is_active === false);
+    await vi.waitFor(() => expect(app.webhooks.index.get(idle)?.subscription.is_active).toBe(false), { timeout: 10_000, interval: 10 });
     const sub = (await app.inject({ url: `/subscriptions/${idle}` })).json();
     expect(sub.disabled_reason).toMatch(/HERALD_SUBSCRIPTION_INACTIVE_AFTER/);
     expect((await app.inject({ url: `/subscriptions/${recent}` })).json().is_active).toBe(true);

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { testConfig } from '../helpers/app.js';
-import { eventually } from '../helpers/ws.js';
 import { launch, openPage, publish, skipBrowser } from './browser.js';
 
 // The seed's page, verbatim: it hardcodes ws://localhost:8080/events and fetch('/api/health'), so Herald
@@ -46,7 +45,7 @@ describe.skipIf(skipBrowser)('the seed browser page against Herald', () => {
     await page.locator('#backend-response', { hasText: /^Backend Status: ok \(Response time: \d+ms\)$/ }).waitFor();
 
     // The page subscribes (without an id) once open; publish only after Herald has registered it.
-    await eventually(() => app.stream.router.size === 1);
+    await vi.waitFor(() => expect(app.stream.router.size).toBe(1), { timeout: 10_000, interval: 10 });
     await publish(ORIGIN, { event_type: 'system_alert', source: 'ops', payload: { note: 'not subscribed' } });
     await publish(ORIGIN, { event_type: 'task_progress', source: 'agent-1', payload: { progress: 0.42, message: 'indexing' } });
 

@@ -51,12 +51,3 @@ export async function connect(url: string, headers: Record<string, string> = {})
       }),
   };
 }
-
-/** Polls a condition on the server side (e.g. that a subscription is registered) with a deadline. */
-export async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setImmediate(r));
-  }
-}
