@@ -15,7 +15,8 @@ import { cleanupServers, freePort, makeTempDir, REPO_ROOT, spawnServer, type Ser
 const DOCS = ['README.md', ...readdirSync(join(REPO_ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
 // Inside the repository, so that examples resolve `ws` and `herald/client` (the package's own exports).
 const SCRATCH = join(REPO_ROOT, '.scratch', `docs-examples-${process.pid}`);
-const EXAMPLE_TIMEOUT_MS = 30_000;
+// Generous: a tsx start takes seconds on a loaded machine. Hangs are what these catch, not slowness.
+const EXAMPLE_TIMEOUT_MS = 60_000;
 
 /** `herald/client` resolves to dist/client; transpiling just the client (as tsc would emit it) takes a moment, a full build half a minute. */
 function buildClient(): void {
@@ -133,6 +134,30 @@ function expectDocumentedOutput(where: string, documented: string[], output: str
   }
 }
 
+describe('the example extractor', () => {
+  const markdown = [
+    'text', '```sh', 'curl -s localhost:8080/ready   # → {"ready":true}', '```',
+    '<!-- example: skip (needs Docker) -->', '', '```sh', 'docker compose up', '```',
+    '1. a step', '   ```sql', '   SELECT 1;', '   ```', '```html', '<p>', '```', '```js', '// → 1 task_… {"a":1}', '```',
+  ].join('\n');
+  const blocks = codeBlocks(markdown);
+
+  it('classifies blocks by language and marker, including indented fences', () => {
+    expect(blocks.map((b) => [b.line, b.kind])).toEqual([[2, 'bash'], [7, 'skip'], [11, 'data'], [14, 'unknown'], [17, 'node']]);
+    expect(blocks[1]?.skipReason).toBe('needs Docker');
+    expect(blocks[2]?.code).toBe('SELECT 1;');
+  });
+
+  it('reads documented output, where … elides within a line', () => {
+    expect(blocks[0]?.expected).toEqual(['{"ready":true}']);
+    expect(showsOutput('{"ready":true}', '{"ready":true}')).toBe(true);
+    expect(showsOutput('{"ready":false}', '{"ready":true}')).toBe(false);
+    const expected = blocks[4]?.expected[0] ?? '';
+    expect(showsOutput('seq 1 task_progress {"a":1}\n', expected)).toBe(true);
+    expect(showsOutput('1 task_progress {"a":2}', expected)).toBe(false);
+  });
+});
+
 beforeAll(() => {
   mkdirSync(SCRATCH, { recursive: true });
   buildClient();
@@ -151,7 +176,7 @@ describe.each(DOCS)('%s', (doc) => {
     expect(unmarked, 'mark these <!-- example: skip (reason) --> or give them a runnable language').toEqual([]);
   });
 
-  it.runIf(runnable.length > 0)('runs its examples in document order and they print what they document', { timeout: 120_000 }, async () => {
+  it.runIf(runnable.length > 0)('runs its examples in document order and they print what they document', { timeout: 240_000 }, async () => {
     let server: ServerProcess | undefined;
     let session: ShellSession | undefined;
     try {
