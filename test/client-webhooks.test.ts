@@ -1,10 +1,8 @@
 /** `verifyWebhook` against Herald's own signed deliveries, the Standard Webhooks vector, and tampering. */
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeraldClient, WebhookVerificationError, verifyWebhook, type WebhookFailure } from '../src/client/index.js';
-import { testApp } from './helpers/app.js';
-import { startReceiver, type Receiver } from './helpers/receiver.js';
+import { WebhookVerificationError, verifyWebhook, type HeraldClient, type WebhookFailure } from '../src/client/index.js';
+import { deliveringApp } from './helpers/delivering-app.js';
+import type { Receiver } from './helpers/receiver.js';
 
 // The Standard Webhooks reference vector (standard-webhooks spec repository): independent of Herald's signer.
 const SPEC = {
@@ -46,19 +44,11 @@ describe('verifyWebhook', () => {
 });
 
 describe("verifyWebhook on Herald's deliveries", () => {
-  let app: FastifyInstance;
   let client: HeraldClient;
   let receiver: Receiver;
-  beforeAll(async () => {
-    app = await testApp({ HERALD_WEBHOOK_ALLOW_PRIVATE: 'true', HERALD_WEBHOOK_POLL: '50ms' });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    client = new HeraldClient({ baseUrl: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` });
-    receiver = await startReceiver();
-  });
-  afterAll(async () => {
-    await app.close();
-    await receiver.close();
-  });
+  let close: () => Promise<void>;
+  beforeAll(async () => ({ client, receiver, close } = await deliveringApp()));
+  afterAll(() => close());
 
   it('accepts a real delivery and rejects it tampered, late or under another secret', async () => {
     const subscription = await client.subscriptions.create({ subscriber_name: 'sdk-verify', event_types: ['verify_me'], callback_url: receiver.url });

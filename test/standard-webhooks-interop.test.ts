@@ -2,14 +2,12 @@
  * Interop with the reference Standard Webhooks library (npm `standardwebhooks`): what it signs, Herald's
  * `verifyWebhook` accepts; what Herald delivers, its `Webhook.verify` accepts; a tampered body fails both ways.
  */
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { Webhook, WebhookVerificationError as LibraryVerificationError } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeraldClient, WebhookVerificationError, verifyWebhook } from '../src/client/index.js';
+import { WebhookVerificationError, verifyWebhook, type HeraldClient } from '../src/client/index.js';
 import { generateSecret, webhookHeaders } from '../src/webhooks/signer.js';
-import { testApp } from './helpers/app.js';
-import { startReceiver, type Receiver } from './helpers/receiver.js';
+import { deliveringApp } from './helpers/delivering-app.js';
+import type { Receiver } from './helpers/receiver.js';
 
 // Non-ASCII text makes both sides agree on signing UTF-8 bytes, not UTF-16 code units or Latin-1.
 const BODY = JSON.stringify({ event: { event_type: 'invoice_paid', payload: { amount: '12,50 €', note: 'naïve 🚀' } } });
@@ -61,19 +59,11 @@ describe("Herald's signer, verified by standardwebhooks", () => {
 });
 
 describe("standardwebhooks verifies Herald's real deliveries", () => {
-  let app: FastifyInstance;
   let client: HeraldClient;
   let receiver: Receiver;
-  beforeAll(async () => {
-    app = await testApp({ HERALD_WEBHOOK_ALLOW_PRIVATE: 'true', HERALD_WEBHOOK_POLL: '50ms' });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    client = new HeraldClient({ baseUrl: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` });
-    receiver = await startReceiver();
-  });
-  afterAll(async () => {
-    await app.close();
-    await receiver.close();
-  });
+  let close: () => Promise<void>;
+  beforeAll(async () => ({ client, receiver, close } = await deliveringApp()));
+  afterAll(() => close());
 
   it('verifies a delivery under a generated and under a receiver-chosen secret, and refuses it tampered', async () => {
     // A secret made by the receiver's side (any bytes, base64) must work as well as one Herald generates.
