@@ -32,7 +32,8 @@ export interface StreamContext {
   position: () => number;
   /** The lowest seq retention still keeps (cursors below it cannot be resumed without loss). */
   retainedFrom: () => Promise<number>;
-  validators: Record<ClientMessage['type'], ValidateFunction>;
+  /** By message type; a Map, so names inherited by plain objects (`constructor`, `__proto__`) are unknown types. */
+  validators: ReadonlyMap<string, ValidateFunction>;
   limits: StreamLimits;
   log: FastifyBaseLogger;
 }
@@ -142,7 +143,7 @@ export class Connection implements EventSink {
     }
     const type = (message as { type?: unknown } | null)?.type;
     const id = (message as { id?: string | number } | null)?.id;
-    const validate = typeof type === 'string' ? this.ctx.validators[type as ClientMessage['type']] : undefined;
+    const validate = typeof type === 'string' ? this.ctx.validators.get(type) : undefined;
     if (!validate) {
       this.reject(id, 'unknown_type', `unknown message type ${JSON.stringify(type)}; expected subscribe, unsubscribe, publish or ping`);
       return;
