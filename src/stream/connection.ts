@@ -22,6 +22,8 @@ export interface StreamLimits {
   badMessageWindowMs: number;
   /** Live events held for a socket while one of its subscriptions replays history. */
   maxQueuedEvents: number;
+  /** Subscriptions one socket may hold (replacing one by its id does not add one). */
+  maxSubscriptions: number;
 }
 
 export interface StreamContext {
@@ -186,6 +188,12 @@ export class Connection implements EventSink {
   }
 
   private async onSubscribe(message: SubscribeMessage): Promise<void> {
+    const replaces = message.id !== undefined && this.subs.has(String(message.id));
+    if (!replaces && this.subs.size >= this.ctx.limits.maxSubscriptions) {
+      const max = this.ctx.limits.maxSubscriptions;
+      this.sendControl({ type: 'error', ...(message.id !== undefined && { id: message.id }), code: 'too_many_subscriptions', message: `a socket holds at most ${max} subscriptions; unsubscribe one first`, details: { max } });
+      return;
+    }
     const spec: StreamSpec = { eventTypes: [...new Set(message.event_types ?? [])], filters: message.filters ?? {} };
     const after = message.after === undefined ? undefined : Number(message.after);
     const key = await this.subscribe(spec, after, message.id);
