@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { testApp } from './helpers/app.js';
-import { connect } from './helpers/ws.js';
+import { connect, type Client } from './helpers/ws.js';
 
 const open: FastifyInstance[] = [];
 afterEach(async () => {
@@ -65,5 +65,67 @@ describe('subscriptions per socket', () => {
     client.send({ type: 'subscribe', id: 'c', event_types: ['billing.*'] });
     await client.until((f) => f.some((x) => x.type === 'subscribed' && x.id === 'c'));
     client.ws.close();
+  });
+});
+
+describe('a client that floods publishes', () => {
+  /**
+   * Publishes are held at a gate until the server has stopped reading the socket; the count of messages the
+   * server socket has received minus the publishes finished is what sits in its inbox.
+   */
+  async function flood(env: Record<string, string>, count: number, payloadBytes: number, whilePaused?: (client: Client) => Promise<void>) {
+    const { app, url } = await listening(env);
+    let opened!: () => void;
+    const gate = new Promise<void>((resolve) => (opened = resolve));
+    const publish = app.committer.publish.bind(app.committer);
+    let finished = 0;
+    app.committer.publish = async (events) => {
+      await gate;
+      try {
+        return await publish(events);
+      } finally {
+        finished += 1;
+      }
+    };
+    const client = await connect(url);
+    const [server] = app.websocketServer.clients;
+    let received = 0;
+    let peak = 0;
+    server!.on('message', () => {
+      received += 1;
+      peak = Math.max(peak, received - finished);
+    });
+    const blob = 'x'.repeat(payloadBytes);
+    for (let i = 0; i < count; i++) client.send({ type: 'publish', id: i, event: { event_type: 'custom', source: 'flood', payload: { blob } } });
+    await vi.waitFor(() => expect(server!.isPaused).toBe(true));
+    const pausedAt = received;
+    await whilePaused?.(client);
+    opened();
+    await client.until((f) => f.filter((x) => x.type === 'published').length === count, 60_000);
+    expect(new Set(client.frames.map((f) => f.id))).toEqual(new Set(Array.from({ length: count }, (_, i) => i)));
+    expect(await app.store.events.count()).toBe(count);
+    client.ws.close();
+    return { pausedAt, peak };
+  }
+
+  it('is no longer read once HERALD_WS_MAX_INBOX messages wait, and every publish is answered', async () => {
+    const { pausedAt, peak } = await flood({ HERALD_WS_MAX_INBOX: '4' }, 60, 100_000);
+    expect(pausedAt).toBe(4);
+    expect(peak).toBeLessThanOrEqual(4);
+  });
+
+  it('is no longer read once HERALD_WS_MAX_INBOX_BYTES wait', async () => {
+    const { pausedAt, peak } = await flood({ HERALD_WS_MAX_INBOX_BYTES: '250000' }, 30, 100_000);
+    expect(pausedAt).toBe(3); // the third message takes the inbox over 250,000 bytes
+    expect(peak).toBeLessThanOrEqual(3);
+  });
+
+  it('is not dropped for pongs it sent while the server was not reading', async () => {
+    const env = { HERALD_WS_MAX_INBOX: '2', HERALD_WS_PING_INTERVAL: '20ms', HERALD_WS_PONG_TIMEOUT: '250ms' };
+    await flood(env, 10, 1000, async (client) => {
+      let pings = 0;
+      client.ws.on('ping', () => (pings += 1));
+      await vi.waitFor(() => expect(pings).toBeGreaterThanOrEqual(5), { timeout: 10_000 });
+    });
   });
 });

@@ -24,6 +24,9 @@ export interface StreamLimits {
   maxQueuedEvents: number;
   /** Subscriptions one socket may hold (replacing one by its id does not add one). */
   maxSubscriptions: number;
+  /** Client messages (and their bytes) waiting to be handled before the socket is no longer read. */
+  maxInboxMessages: number;
+  maxInboxBytes: number;
 }
 
 export interface StreamContext {
@@ -79,6 +82,8 @@ export class Connection implements EventSink {
   private pendingReplays = 0;
   private replays: Promise<void> = Promise.resolve();
   private inbox: Promise<void> = Promise.resolve();
+  private inboxMessages = 0;
+  private inboxBytes = 0;
   private badMessages: number[] = [];
   private pingTimer: NodeJS.Timeout;
   private pongTimer: NodeJS.Timeout | null = null;
@@ -90,9 +95,14 @@ export class Connection implements EventSink {
   ) {
     // Messages are handled one after another, so a subscribe is in place before a following unsubscribe.
     socket.on('message', (data, isBinary) => {
-      this.inbox = this.inbox.then(() => this.onMessage(data as Buffer, isBinary)).catch((err: unknown) => {
-        ctx.log.error({ err }, 'websocket message handling failed');
-      });
+      const size = (data as Buffer).length;
+      this.admit(size);
+      this.inbox = this.inbox
+        .then(() => this.onMessage(data as Buffer, isBinary))
+        .catch((err: unknown) => {
+          ctx.log.error({ err }, 'websocket message handling failed');
+        })
+        .finally(() => this.release(size));
     });
     socket.on('close', () => this.dispose());
     socket.on('error', (err) => ctx.log.debug({ err }, 'websocket error'));
@@ -127,6 +137,24 @@ export class Connection implements EventSink {
       return;
     }
     if (matched.some((sub) => (sub as Subscription).coveredFrom < event.seq)) this.send(frame());
+  }
+
+  /**
+   * A client that sends faster than its messages are handled is no longer read once the inbox is full:
+   * what it sends next waits in the TCP buffers and, once they fill, in the client's own send buffer.
+   */
+  private admit(size: number): void {
+    this.inboxMessages += 1;
+    this.inboxBytes += size;
+    const { maxInboxMessages, maxInboxBytes } = this.ctx.limits;
+    if (this.inboxMessages >= maxInboxMessages || this.inboxBytes >= maxInboxBytes) this.socket.pause();
+  }
+
+  private release(size: number): void {
+    this.inboxMessages -= 1;
+    this.inboxBytes -= size;
+    const { maxInboxMessages, maxInboxBytes } = this.ctx.limits;
+    if (this.socket.isPaused && this.inboxMessages < maxInboxMessages && this.inboxBytes < maxInboxBytes) this.socket.resume();
   }
 
   private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
@@ -342,6 +370,9 @@ export class Connection implements EventSink {
   private ping(): void {
     if (this.closed || this.pongTimer) return;
     this.pongTimer = setTimeout(() => {
+      this.pongTimer = null;
+      // A paused socket is not read, so its pong may be waiting unread behind our own backlog.
+      if (this.socket.isPaused) return;
       this.ctx.log.info('websocket peer missed its pong; dropping it');
       this.socket.terminate();
       this.dispose();
