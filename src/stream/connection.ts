@@ -10,6 +10,7 @@ import type { EventRepository } from '../store/event-repository.js';
 import { readHistory } from '../store/event-history.js';
 import { SEQ_MAX } from '../store/event-rows.js';
 import { historyFilterOf, streamMatcher, type StreamSpec } from './filter.js';
+import { Inbox } from './inbox.js';
 import type { EventSink, Routable, Router } from './router.js';
 
 export interface StreamLimits {
@@ -81,9 +82,7 @@ export class Connection implements EventSink {
   private replaySent = new Set<number>();
   private pendingReplays = 0;
   private replays: Promise<void> = Promise.resolve();
-  private inbox: Promise<void> = Promise.resolve();
-  private inboxMessages = 0;
-  private inboxBytes = 0;
+  private readonly inbox: Inbox;
   private badMessages: number[] = [];
   private pingTimer: NodeJS.Timeout;
   private pongTimer: NodeJS.Timeout | null = null;
@@ -93,17 +92,10 @@ export class Connection implements EventSink {
     private readonly ctx: StreamContext,
     private readonly scopes: ReadonlySet<Scope>,
   ) {
-    // Messages are handled one after another, so a subscribe is in place before a following unsubscribe.
-    socket.on('message', (data, isBinary) => {
-      const size = (data as Buffer).length;
-      this.admit(size);
-      this.inbox = this.inbox
-        .then(() => this.onMessage(data as Buffer, isBinary))
-        .catch((err: unknown) => {
-          ctx.log.error({ err }, 'websocket message handling failed');
-        })
-        .finally(() => this.release(size));
-    });
+    this.inbox = new Inbox(socket, { maxMessages: ctx.limits.maxInboxMessages, maxBytes: ctx.limits.maxInboxBytes }, (err) =>
+      ctx.log.error({ err }, 'websocket message handling failed'),
+    );
+    socket.on('message', (data, isBinary) => this.inbox.push((data as Buffer).length, () => this.onMessage(data as Buffer, isBinary)));
     socket.on('close', () => this.dispose());
     socket.on('error', (err) => ctx.log.debug({ err }, 'websocket error'));
     socket.on('pong', () => {
@@ -117,7 +109,7 @@ export class Connection implements EventSink {
   /** The `?types=…&after=…` subscription of the upgrade request. */
   subscribeFromQuery(spec: StreamSpec, after: number | undefined): void {
     // Through the inbox, so it is in place before the client's first message is handled.
-    this.inbox = this.inbox.then(async () => {
+    this.inbox.push(0, async () => {
       await this.subscribe(spec, after, undefined);
     });
   }
@@ -137,24 +129,6 @@ export class Connection implements EventSink {
       return;
     }
     if (matched.some((sub) => (sub as Subscription).coveredFrom < event.seq)) this.send(frame());
-  }
-
-  /**
-   * A client that sends faster than its messages are handled is no longer read once the inbox is full:
-   * what it sends next waits in the TCP buffers and, once they fill, in the client's own send buffer.
-   */
-  private admit(size: number): void {
-    this.inboxMessages += 1;
-    this.inboxBytes += size;
-    const { maxInboxMessages, maxInboxBytes } = this.ctx.limits;
-    if (this.inboxMessages >= maxInboxMessages || this.inboxBytes >= maxInboxBytes) this.socket.pause();
-  }
-
-  private release(size: number): void {
-    this.inboxMessages -= 1;
-    this.inboxBytes -= size;
-    const { maxInboxMessages, maxInboxBytes } = this.ctx.limits;
-    if (this.socket.isPaused && this.inboxMessages < maxInboxMessages && this.inboxBytes < maxInboxBytes) this.socket.resume();
   }
 
   private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
