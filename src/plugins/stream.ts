@@ -36,9 +36,7 @@ export default fp(
     const feed = new LiveFeed(app.store.db, app.store.events, log, (events) => router.dispatch(events));
 
     const ajv = makeAjv({ coerceTypes: false, useDefaults: false });
-    const validators = Object.fromEntries(
-      Object.entries(CLIENT_MESSAGES).map(([type, schema]) => [type, ajv.compile(schema)]),
-    ) as StreamContext['validators'];
+    const validators = new Map(Object.entries(CLIENT_MESSAGES).map(([type, schema]) => [type, ajv.compile(schema)]));
 
     const context: StreamContext = {
       router,

@@ -5,6 +5,23 @@ import { JsonObject, Nullable, Uuid } from './common.js';
 export const EVENT_TYPE_PATTERN = '^[a-z0-9_]+([.:-][a-z0-9_]+)*$';
 /** A history/subscription type filter: an event type where `*` may stand for any run of characters. */
 export const EVENT_TYPE_FILTER_PATTERN = '^[a-z0-9_*]+([.:-][a-z0-9_*]+)*$';
+/** Most `*` in one type filter: matching stays linear, but each one multiplies the work per event type. */
+export const MAX_TYPE_WILDCARDS = 8;
+/** Holds when a pattern (or each of a comma list of them) has at most MAX_TYPE_WILDCARDS `*`. */
+const wildcardBound = (separator: string) => {
+  const one = `[^*${separator}]*(\\*[^*${separator}]*){0,${MAX_TYPE_WILDCARDS}}`;
+  return { type: 'string', pattern: separator ? `^${one}(${separator}${one})*$` : `^${one}$` } as const;
+};
+/**
+ * One type filter of a WebSocket or webhook subscription. The `*` bound is a second pattern (allOf), so a
+ * pattern with too many `*` fails with a message that shows the bound instead of the character rules.
+ */
+export const EventTypeFilter = Type.String({
+  pattern: EVENT_TYPE_FILTER_PATTERN,
+  maxLength: 128,
+  allOf: [wildcardBound('')],
+  description: `an event type where * stands for any run of characters, at most ${MAX_TYPE_WILDCARDS} of them`,
+});
 
 
 export const Priority = Type.Union([
@@ -75,7 +92,11 @@ export const SEQ_PATTERN = '^[0-9]{1,15}$';
 
 export const HistoryQuery = Type.Object(
   {
-    types: Type.Optional(Type.String({ pattern: `^${EVENT_TYPE_FILTER_PATTERN.slice(1, -1)}(,${EVENT_TYPE_FILTER_PATTERN.slice(1, -1)})*$`, maxLength: 4096 })),
+    types: Type.Optional(Type.String({
+      pattern: `^${EVENT_TYPE_FILTER_PATTERN.slice(1, -1)}(,${EVENT_TYPE_FILTER_PATTERN.slice(1, -1)})*$`,
+      maxLength: 4096,
+      allOf: [wildcardBound(',')],
+    })),
     source: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     target: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     priority: Type.Optional(Type.String({ pattern: '^(low|normal|high|critical)(,(low|normal|high|critical))*$' })),

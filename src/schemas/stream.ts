@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Uuid } from './common.js';
-import { EVENT_TYPE_FILTER_PATTERN, EventInput, Priority, SEQ_PATTERN } from './event.js';
+import { EventInput, EventTypeFilter, Priority, SEQ_PATTERN } from './event.js';
 
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
 
@@ -25,7 +25,7 @@ export const SubscribeMessage = Type.Object(
   {
     type: Type.Literal('subscribe'),
     id: MessageId,
-    event_types: Type.Optional(Type.Array(Type.String({ pattern: EVENT_TYPE_FILTER_PATTERN, maxLength: 128 }), { maxItems: 100 })),
+    event_types: Type.Optional(Type.Array(EventTypeFilter, { maxItems: 100 })),
     filters: Type.Optional(StreamFilters),
     after: Type.Optional(Cursor),
   },

@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, Uuid } from './common.js';
-import { EVENT_TYPE_FILTER_PATTERN } from './event.js';
+import { EventTypeFilter } from './event.js';
 import { StreamFilters } from './stream.js';
 
-const EventTypes = Type.Array(Type.String({ pattern: EVENT_TYPE_FILTER_PATTERN, maxLength: 128 }), { maxItems: 100 });
+const EventTypes = Type.Array(EventTypeFilter, { maxItems: 100 });
 const CallbackUrl = Type.String({ minLength: 1, maxLength: 2048 });
 const Secret = Type.String({ pattern: '^whsec_[A-Za-z0-9+/]{24,}={0,2}$', description: 'whsec_ + base64 of at least 18 bytes' });
 

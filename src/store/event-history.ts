@@ -1,4 +1,5 @@
 import type { Event, HistoryPage, HistoryQuery, Priority } from '../schemas/event.js';
+import { wildcardMatcher } from '../lib/wildcard.js';
 import type { EventRepository, ScanIndex } from './event-repository.js';
 import { SEQ_MAX, fromRow, isExpired, typeKey, type RefField } from './event-rows.js';
 
@@ -50,14 +51,12 @@ export function parseHistoryQuery(query: HistoryQuery): HistoryRequest {
   return { filter, order, after, before, limit: query.limit };
 }
 
-/** `task_*` → /^task_.*$/; patterns without `*` compare exactly. */
+/** `task_*` matches `task_` followed by anything; patterns without `*` compare exactly. */
 export function typeMatcher(patterns: string[]): (eventType: string) => boolean {
   if (patterns.length === 0) return () => true;
   const exact = new Set(patterns.filter((p) => !p.includes('*')));
-  const wild = patterns
-    .filter((p) => p.includes('*'))
-    .map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\-]/g, '\\$&').replaceAll('*', '.*')}$`));
-  return (eventType) => exact.has(eventType) || wild.some((re) => re.test(eventType));
+  const wild = patterns.filter((p) => p.includes('*')).map(wildcardMatcher);
+  return (eventType) => exact.has(eventType) || wild.some((matches) => matches(eventType));
 }
 
 export function eventMatcher(filter: HistoryFilter, now: number): (event: Event) => boolean {

@@ -10,6 +10,7 @@ import type { EventRepository } from '../store/event-repository.js';
 import { readHistory } from '../store/event-history.js';
 import { SEQ_MAX } from '../store/event-rows.js';
 import { historyFilterOf, streamMatcher, type StreamSpec } from './filter.js';
+import { Inbox } from './inbox.js';
 import type { EventSink, Routable, Router } from './router.js';
 
 export interface StreamLimits {
@@ -22,6 +23,11 @@ export interface StreamLimits {
   badMessageWindowMs: number;
   /** Live events held for a socket while one of its subscriptions replays history. */
   maxQueuedEvents: number;
+  /** Subscriptions one socket may hold (replacing one by its id does not add one). */
+  maxSubscriptions: number;
+  /** Client messages (and their bytes) waiting to be handled before the socket is no longer read. */
+  maxInboxMessages: number;
+  maxInboxBytes: number;
 }
 
 export interface StreamContext {
@@ -32,7 +38,8 @@ export interface StreamContext {
   position: () => number;
   /** The lowest seq retention still keeps (cursors below it cannot be resumed without loss). */
   retainedFrom: () => Promise<number>;
-  validators: Record<ClientMessage['type'], ValidateFunction>;
+  /** By message type; a Map, so names inherited by plain objects (`constructor`, `__proto__`) are unknown types. */
+  validators: ReadonlyMap<string, ValidateFunction>;
   limits: StreamLimits;
   log: FastifyBaseLogger;
 }
@@ -75,7 +82,7 @@ export class Connection implements EventSink {
   private replaySent = new Set<number>();
   private pendingReplays = 0;
   private replays: Promise<void> = Promise.resolve();
-  private inbox: Promise<void> = Promise.resolve();
+  private readonly inbox: Inbox;
   private badMessages: number[] = [];
   private pingTimer: NodeJS.Timeout;
   private pongTimer: NodeJS.Timeout | null = null;
@@ -85,12 +92,10 @@ export class Connection implements EventSink {
     private readonly ctx: StreamContext,
     private readonly scopes: ReadonlySet<Scope>,
   ) {
-    // Messages are handled one after another, so a subscribe is in place before a following unsubscribe.
-    socket.on('message', (data, isBinary) => {
-      this.inbox = this.inbox.then(() => this.onMessage(data as Buffer, isBinary)).catch((err: unknown) => {
-        ctx.log.error({ err }, 'websocket message handling failed');
-      });
-    });
+    this.inbox = new Inbox(socket, { maxMessages: ctx.limits.maxInboxMessages, maxBytes: ctx.limits.maxInboxBytes }, (err) =>
+      ctx.log.error({ err }, 'websocket message handling failed'),
+    );
+    socket.on('message', (data, isBinary) => this.inbox.push((data as Buffer).length, () => this.onMessage(data as Buffer, isBinary)));
     socket.on('close', () => this.dispose());
     socket.on('error', (err) => ctx.log.debug({ err }, 'websocket error'));
     socket.on('pong', () => {
@@ -104,7 +109,7 @@ export class Connection implements EventSink {
   /** The `?types=…&after=…` subscription of the upgrade request. */
   subscribeFromQuery(spec: StreamSpec, after: number | undefined): void {
     // Through the inbox, so it is in place before the client's first message is handled.
-    this.inbox = this.inbox.then(async () => {
+    this.inbox.push(0, async () => {
       await this.subscribe(spec, after, undefined);
     });
   }
@@ -142,7 +147,7 @@ export class Connection implements EventSink {
     }
     const type = (message as { type?: unknown } | null)?.type;
     const id = (message as { id?: string | number } | null)?.id;
-    const validate = typeof type === 'string' ? this.ctx.validators[type as ClientMessage['type']] : undefined;
+    const validate = typeof type === 'string' ? this.ctx.validators.get(type) : undefined;
     if (!validate) {
       this.reject(id, 'unknown_type', `unknown message type ${JSON.stringify(type)}; expected subscribe, unsubscribe, publish or ping`);
       return;
@@ -185,6 +190,12 @@ export class Connection implements EventSink {
   }
 
   private async onSubscribe(message: SubscribeMessage): Promise<void> {
+    const replaces = message.id !== undefined && this.subs.has(String(message.id));
+    if (!replaces && this.subs.size >= this.ctx.limits.maxSubscriptions) {
+      const max = this.ctx.limits.maxSubscriptions;
+      this.sendControl({ type: 'error', ...(message.id !== undefined && { id: message.id }), code: 'too_many_subscriptions', message: `a socket holds at most ${max} subscriptions; unsubscribe one first`, details: { max } });
+      return;
+    }
     const spec: StreamSpec = { eventTypes: [...new Set(message.event_types ?? [])], filters: message.filters ?? {} };
     const after = message.after === undefined ? undefined : Number(message.after);
     const key = await this.subscribe(spec, after, message.id);
@@ -333,6 +344,9 @@ export class Connection implements EventSink {
   private ping(): void {
     if (this.closed || this.pongTimer) return;
     this.pongTimer = setTimeout(() => {
+      this.pongTimer = null;
+      // A paused socket is not read, so its pong may be waiting unread behind our own backlog.
+      if (this.socket.isPaused) return;
       this.ctx.log.info('websocket peer missed its pong; dropping it');
       this.socket.terminate();
       this.dispose();

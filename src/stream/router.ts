@@ -57,14 +57,17 @@ export class Router {
     for (const event of events) {
       if (isExpired(event, now)) continue;
       const perSink = new Map<EventSink, Routable[]>();
+      // A subscription naming the type and a wildcard sits in two candidate sets; it is tested once.
+      const seen = new Set<Routable>();
       const consider = (subs: Iterable<Routable> | undefined) => {
         if (!subs) return;
         for (const sub of subs) {
+          if (seen.has(sub)) continue;
+          seen.add(sub);
           if (!sub.matches(event)) continue;
           const list = perSink.get(sub.connection);
-          if (list) {
-            if (!list.includes(sub)) list.push(sub);
-          } else perSink.set(sub.connection, [sub]);
+          if (list) list.push(sub);
+          else perSink.set(sub.connection, [sub]);
         }
       };
       consider(this.byType.get(event.event_type));
