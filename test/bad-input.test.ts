@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { countEvents, event, testApp } from './helpers/app.js';
+import { connect } from './helpers/ws.js';
 import { httpValidatorCompiler } from '../src/lib/validation.js';
 import { MAX_JSON_DEPTH, MAX_PAYLOAD_DEPTH } from '../src/lib/json.js';
 
@@ -15,7 +16,9 @@ let subscriptionId: string;
 beforeAll(async () => {
   app = await testApp();
   subscriptionId = (await app.inject({ method: 'POST', url: '/subscriptions', payload: { subscriber_name: 'bad-input' } })).json().subscription_id;
+  await app.listen({ port: 0, host: '127.0.0.1' });
 });
+const port = () => (app.server.address() as { port: number }).port;
 afterAll(async () => {
   await app.close();
 });
@@ -90,6 +93,16 @@ describe('date-times JavaScript cannot represent (a leap second) are refused', (
     expect(message).toContain('date-time');
   });
 
+  it('over the WebSocket too: an invalid_message frame, nothing stored', async () => {
+    const before = await countEvents(app);
+    const client = await connect(`ws://127.0.0.1:${port()}/events`);
+    client.send({ type: 'publish', id: 'leap', event: event({ timestamp: leap }) });
+    await client.until((f) => f.some((x) => x.type === 'error'));
+    expect(client.frames[0]).toMatchObject({ id: 'leap', code: 'invalid_message', message: expect.stringContaining('date-time') });
+    expect(await countEvents(app)).toBe(before);
+    client.ws.close();
+  });
+
   it('accepts second 59 and offsets', async () => {
     const res = await post('/events', event({ timestamp: '2026-06-30T23:59:59.999Z', expires_at: '2026-07-01T01:59:59+02:00' }));
     expect(res.statusCode).toBe(201);
@@ -138,12 +151,8 @@ describe('errors Fastify raises before routing have the error shape', () => {
 
   /** Writes raw bytes to a listening app and reads the whole answer (the server closes the socket). */
   const rawExchange = async (request: string): Promise<{ status: number; headers: string; body: string }> => {
-    await app.listen({ port: 0, host: '127.0.0.1' }).catch((err: { code?: string }) => {
-      if (err.code !== 'FST_ERR_REOPENED_SERVER') throw err;
-    });
-    const { port } = app.server.address() as { port: number };
     const text = await new Promise<string>((resolve, reject) => {
-      const socket = tcpConnect(port, '127.0.0.1', () => socket.end(request));
+      const socket = tcpConnect(port(), '127.0.0.1', () => socket.end(request));
       let received = '';
       socket.setEncoding('utf8');
       socket.on('data', (chunk: string) => (received += chunk));
