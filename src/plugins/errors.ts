@@ -32,8 +32,9 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 }
 
 /**
- * Requests Node's HTTP parser refuses (headers over its limit, 16 KiB by default, malformed request lines) never become
- * a Fastify request: the answer is written to the socket, in the one error shape. A Fastify server option.
+ * Requests Node's HTTP parser refuses (headers over its limit, 16 KiB by default; malformed request lines)
+ * never become a Fastify request: the answer is written to the socket, in the one error shape. A Fastify
+ * server option.
  */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
@@ -73,7 +74,7 @@ export default fp(
       }
       if (error instanceof ShuttingDownError || error instanceof StoreUnavailableError) {
         request.log.warn({ err: error }, 'store unavailable');
-        return reply.status(503).send({ error: { code: 'unavailable', message: error.message } });
+        return reply.status(503).send(errorBody('unavailable', error.message));
       }
       const fastifyError = error as FastifyError;
       if (fastifyError.validation) {
@@ -92,17 +93,17 @@ export default fp(
         });
       }
       const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
-      if (known) return reply.status(known[0]).send({ error: { code: known[1], message: fastifyError.message } });
+      if (known) return reply.status(known[0]).send(errorBody(known[1], fastifyError.message));
       const status = fastifyError.statusCode ?? 500;
       if (status >= 400 && status < 500) {
-        return reply.status(status).send({ error: { code: 'bad_request', message: fastifyError.message } });
+        return reply.status(status).send(errorBody('bad_request', fastifyError.message));
       }
       request.log.error({ err: error }, 'request failed');
-      return reply.status(500).send({ error: { code: 'internal_error', message: 'internal error' } });
+      return reply.status(500).send(errorBody('internal_error', 'internal error'));
     });
 
     app.setNotFoundHandler((request, reply) =>
-      reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+      reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
     );
   },
   { name: 'errors' },
