@@ -57,6 +57,10 @@ describe('numeric query parameters take decimal digits only', () => {
     });
   }
 
+  it('refuses them on the WebSocket upgrade of GET /events too', async () => {
+    await expect(connect(`ws://127.0.0.1:${port()}/events?limit=Infinity`)).rejects.toThrow('upgrade refused: 400');
+  });
+
   it('still takes plain digits, and applies the default', async () => {
     for (const [, url] of numeric()) {
       expect((await app.inject({ url: url('5') })).statusCode).toBe(200);
