@@ -4,7 +4,7 @@ import type { Surreal } from 'surrealdb';
 import type { Config } from './config.js';
 import type { Clock } from './lib/clock.js';
 import configPlugin from './plugins/config.js';
-import errorsPlugin from './plugins/errors.js';
+import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
 import authPlugin from './plugins/auth.js';
 import storePlugin from './plugins/store.js';
 import committerPlugin from './plugins/committer.js';
@@ -46,6 +46,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
     forceCloseConnections: 'idle',
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(configPlugin, { config: options.config, ...(options.clock && { clock: options.clock }) });

@@ -97,3 +97,29 @@ describe('subscriptions', () => {
     expect((await app.inject({ method: 'POST', url: `/subscriptions/${crypto.randomUUID()}/rotate-secret`, headers: admin })).statusCode).toBe(404);
   });
 });
+
+describe('PATCH replaces a field as a whole', () => {
+  const patch = (id: string, payload: object) => app.inject({ method: 'PATCH', url: `/subscriptions/${id}`, headers: admin, payload });
+  const stored = async (id: string) => (await app.inject({ url: `/subscriptions/${id}`, headers: admin })).json();
+
+  it('filters {c} replaces {a, b}; filters {} clears them; a patch without filters leaves them', async () => {
+    const sub = (await create({ subscriber_name: 'filters', filters: { source: 'a', 'payload.region': 'eu' } })).json();
+    expect(sub.filters).toEqual({ source: 'a', 'payload.region': 'eu' });
+
+    expect((await patch(sub.subscription_id, { filters: { priority: ['high'] } })).json().filters).toEqual({ priority: ['high'] });
+    expect((await stored(sub.subscription_id)).filters).toEqual({ priority: ['high'] });
+
+    expect((await patch(sub.subscription_id, { is_active: false })).json().filters).toEqual({ priority: ['high'] });
+
+    expect((await patch(sub.subscription_id, { filters: {} })).json().filters).toEqual({});
+    expect(await stored(sub.subscription_id)).toMatchObject({ filters: {}, is_active: false, subscriber_name: 'filters' });
+  });
+
+  it('keeps the signing secrets, and the index matches with the new filters', async () => {
+    const sub = (await create({ subscriber_name: 'index', filters: { source: 'a' } })).json();
+    await patch(sub.subscription_id, { filters: { target: 't' } });
+    expect(await app.store.subscriptions.signingSecrets(sub.subscription_id, Date.now())).toEqual([sub.secret]);
+    const indexed = (await app.store.subscriptions.listWithSecrets()).find((s) => s.subscription.subscription_id === sub.subscription_id);
+    expect(indexed?.subscription.filters).toEqual({ target: 't' });
+  });
+});

@@ -1,8 +1,16 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { MAX_PAYLOAD_DEPTH } from '../lib/json.js';
 
 export const Uuid = Type.String({ format: 'uuid' });
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 export const JsonObject = Type.Record(Type.String(), Type.Unknown());
+/** A JSON object a client sends (payload, metadata); `maxDepth` is a Herald keyword (lib/validation.ts). */
+export const JsonObjectInput = Type.Record(Type.String(), Type.Unknown(), {
+  maxDepth: MAX_PAYLOAD_DEPTH,
+  description: `A JSON object nesting at most ${MAX_PAYLOAD_DEPTH} levels`,
+});
+/** RFC 3339 that JavaScript can represent: a leap second (`…T23:59:60Z`) is refused (lib/validation.ts). */
+export const DateTime = Type.String({ format: 'date-time' });
 
 export const ErrorBody = Type.Object(
   {

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, Uuid } from './common.js';
+import { DateTime, Nullable, Uuid } from './common.js';
 import { Priority } from './event.js';
 
 export const DeliveryStatus = Type.Union([
@@ -59,8 +59,8 @@ export type DeliveryPage = Static<typeof DeliveryPage>;
 
 export const ReplayInput = Type.Object(
   {
-    since: Type.String({ format: 'date-time', description: 'Replay events published at or after this time' }),
-    until: Type.Optional(Type.String({ format: 'date-time' })),
+    since: Type.String({ ...DateTime, description: 'Replay events published at or after this time' }),
+    until: Type.Optional(DateTime),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { JsonObject, Nullable, Uuid } from './common.js';
+import { DateTime, JsonObject, JsonObjectInput, Nullable, Uuid } from './common.js';
 
 /** The seed's ten types (task_started … custom) or any dotted name. */
 export const EVENT_TYPE_PATTERN = '^[a-z0-9_]+([.:-][a-z0-9_]+)*$';
@@ -30,7 +30,6 @@ export const Priority = Type.Union([
 export type Priority = Static<typeof Priority>;
 
 export const EventType = Type.String({ pattern: EVENT_TYPE_PATTERN, minLength: 1, maxLength: 128 });
-const DateTime = Type.String({ format: 'date-time' });
 
 /** What a producer sends. Unknown top-level fields are rejected. */
 export const EventInput = Type.Object(
@@ -39,8 +38,8 @@ export const EventInput = Type.Object(
     event_type: EventType,
     source: Type.String({ minLength: 1, maxLength: 256 }),
     target: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 256 }))),
-    payload: Type.Optional(JsonObject),
-    metadata: Type.Optional(JsonObject),
+    payload: Type.Optional(JsonObjectInput),
+    metadata: Type.Optional(JsonObjectInput),
     timestamp: Type.Optional(DateTime),
     priority: Type.Optional(Priority),
     correlation_id: Type.Optional(Nullable(Uuid)),

@@ -57,10 +57,13 @@ export class SubscriptionRepository {
     return rows.map(toSubscription).sort((a, b) => a.created_at.localeCompare(b.created_at));
   }
 
-  /** Applies `changes`; undefined when there is no such subscription. */
+  /**
+   * Sets each field in `changes` to its new value as a whole: a `filters` object replaces the stored one
+   * (MERGE would merge it into it, and `{}` would change nothing). Undefined when there is no such subscription.
+   */
   async update(id: string, changes: Partial<Omit<Subscription, 'subscription_id' | 'created_at'>>): Promise<Subscription | undefined> {
     const [row] = await this.db
-      .query<[SubscriptionRow | undefined]>(`UPDATE ONLY $id MERGE $changes RETURN AFTER; ${BUMP}`, { id: rid(id), changes })
+      .query<[SubscriptionRow | undefined]>(`UPDATE ONLY $id REPLACE object::extend($this, $changes) RETURN AFTER; ${BUMP}`, { id: rid(id), changes })
       .collect();
     return row ? toSubscription(row) : undefined;
   }

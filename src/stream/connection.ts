@@ -6,6 +6,7 @@ import type { Event } from '../schemas/event.js';
 import { CloseCode, type ClientMessage, type ControlFrame, type SubscribeMessage } from '../schemas/stream.js';
 import type { Committer } from '../events/committer.js';
 import { prepareEvent } from '../events/prepare.js';
+import { parseJson } from '../lib/json.js';
 import type { EventRepository } from '../store/event-repository.js';
 import { readHistory } from '../store/event-history.js';
 import { SEQ_MAX } from '../store/event-rows.js';
@@ -140,7 +141,7 @@ export class Connection implements EventSink {
     let message: unknown;
     try {
       if (isBinary) throw new Error('binary frames are not part of the protocol');
-      message = JSON.parse(data.toString('utf8'));
+      message = parseJson(data);
     } catch (err) {
       this.reject(undefined, 'invalid_json', `message is not JSON text: ${(err as Error).message}`);
       return;
