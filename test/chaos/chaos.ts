@@ -177,6 +177,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       kills,
       restartsMs: server.generations.slice(1).map((g) => g.readyMs),
       stops: [finalStop, lastStop].map(exitText),
+      failedStarts: server.failedStarts,
       clientStats: { ...ctx.stats },
       problems: [...ledger.problems, ...problems],
     };

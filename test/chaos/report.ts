@@ -33,6 +33,8 @@ export interface ChaosReport {
   restartsMs: number[];
   /** How the two graceful stops (before the final restart, at the end) exited. */
   stops: string[];
+  /** Starts that did not reach ready (each retried), with the server's output. */
+  failedStarts: Array<{ generation: number; attempt: number; error: string }>;
   clientStats: { retries: number; clientAborts: number; wsDrops: number };
   /** Errors no kill or client drop explains. */
   problems: string[];
@@ -63,6 +65,7 @@ export function failures(report: ChaosReport): string[] {
     if (c.unexplained > 0) out.push(`${hook.name}: ${c.unexplained} duplicate deliveries no kill explains`);
     if (hook.badSignatures > 0) out.push(`${hook.name}: ${hook.badSignatures} bad signatures`);
   }
+  for (const f of report.failedStarts) out.push(`generation ${f.generation} failed to start (attempt ${f.attempt}): ${f.error.slice(-400)}`);
   for (const stop of report.stops) if (stop !== 'code 0') out.push(`a graceful stop exited with ${stop}`);
   out.push(...report.problems);
   return out;
@@ -107,6 +110,7 @@ export function formatSummary(report: ChaosReport): string {
   rows.push(
     ['kills', `${report.kills.length} (acks at each: ${report.kills.map((k) => k.ackedAtKill).join(', ')})`],
     ['restart ms (min / median / max)', restarts.length ? `${ms(restarts[0] ?? 0)} / ${ms(restarts[Math.floor(restarts.length / 2)] ?? 0)} / ${ms(restarts.at(-1) ?? 0)}` : '-'],
+    ['failed starts (retried)', String(report.failedStarts.length)],
     ['graceful stops', report.stops.join(', ')],
     ['unexpected problems', String(report.problems.length)],
     ['wall time', `${ms(report.wallMs)} (publishing + kills ${ms(report.publishMs)}, drain ${ms(report.drainMs)})`],

@@ -5,6 +5,8 @@
  */
 import { spawnServer, type ExitInfo, type ServerProcess } from '../helpers/spawn-server.js';
 
+const START_ATTEMPTS = 3;
+
 export interface Generation {
   number: number;
   server: ServerProcess;
@@ -19,6 +21,8 @@ export interface Generation {
 
 export class ChaosServer {
   readonly generations: Generation[] = [];
+  /** Starts that did not reach ready, with the server's output. */
+  readonly failedStarts: Array<{ generation: number; attempt: number; error: string }> = [];
   private live: Generation | null = null;
   private waiters: Array<{ resolve: (generation: Generation) => void; reject: (error: Error) => void }> = [];
   private failure: Error | null = null;
@@ -29,12 +33,26 @@ export class ChaosServer {
     private readonly readyTimeoutMs = 60_000,
   ) {}
 
-  /** Starts the next generation; throws (with the server's output) if it does not become ready. */
+  /**
+   * Starts the next generation. A start that fails is recorded (a finding: the store should always reopen)
+   * and tried again, up to START_ATTEMPTS; then it throws with the server's output.
+   */
   async start(): Promise<Generation> {
     if (this.live) throw new Error(`generation ${this.live.number} is still running`);
-    const startedAt = Date.now();
-    const t0 = performance.now();
-    const server = await spawnServer({ dataDir: this.dataDir, env: this.env, retryLocked: true, readyTimeoutMs: this.readyTimeoutMs });
+    let startedAt = Date.now();
+    let t0 = performance.now();
+    let server: ServerProcess | undefined;
+    for (let attempt = 1; !server; attempt++) {
+      try {
+        server = await spawnServer({ dataDir: this.dataDir, env: this.env, retryLocked: true, readyTimeoutMs: this.readyTimeoutMs });
+      } catch (err) {
+        const message = (err as Error).message;
+        this.failedStarts.push({ generation: this.generations.length + 1, attempt, error: message.slice(-2000) });
+        if (attempt >= START_ATTEMPTS) throw err;
+        startedAt = Date.now();
+        t0 = performance.now();
+      }
+    }
     const generation: Generation = { number: this.generations.length + 1, server, startedAt, readyMs: performance.now() - t0 };
     this.generations.push(generation);
     this.live = generation;
