@@ -7,6 +7,7 @@ import { verifyWebhook } from '../../src/client/index.js';
 import { json } from '../helpers/deliveries.js';
 import { startReceiver, webhookId, type Receiver } from '../helpers/receiver.js';
 import { rngFor } from './random.js';
+import type { StreamFilter } from './resumers.js';
 
 export interface HookAnswer {
   id: string;
@@ -26,7 +27,8 @@ export class Hook {
 
   private constructor(
     readonly name: string,
-    readonly eventTypes: string[],
+    /** Which events the subscription takes (types and priority, as in POST /subscriptions). */
+    readonly filter: StreamFilter,
     readonly receiver: Receiver,
   ) {}
 
@@ -34,10 +36,10 @@ export class Hook {
    * A receiver that fails `failRate` of its requests with 500. Every `verifyEvery`-th request's signature is
    * checked with the client library's verifier (all of them would cost the run more CPU than it is worth).
    */
-  static async start(seed: number, name: string, eventTypes: string[], failRate: number, verifyEvery = 50): Promise<Hook> {
+  static async start(seed: number, name: string, filter: StreamFilter, failRate: number, verifyEvery = 50): Promise<Hook> {
     const rng = rngFor(seed, `hook-${name}`);
     const receiver = await startReceiver();
-    const hook = new Hook(name, eventTypes, receiver);
+    const hook = new Hook(name, filter, receiver);
     receiver.respond = (n, request) => {
       const id = webhookId(request);
       const status = rng.chance(failRate) ? 500 : 204;
@@ -61,7 +63,12 @@ export class Hook {
     const res = await fetch(`${serverUrl}/subscriptions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ subscriber_name: `chaos-${this.name}`, callback_url: this.receiver.url, event_types: this.eventTypes }),
+      body: JSON.stringify({
+        subscriber_name: `chaos-${this.name}`,
+        callback_url: this.receiver.url,
+        ...(this.filter.types && { event_types: this.filter.types }),
+        ...(this.filter.priority && { filters: { priority: this.filter.priority } }),
+      }),
     });
     const body = await json<{ subscription_id: string; secret: string }>(res);
     if (res.status !== 201) throw new Error(`POST /subscriptions answered ${res.status}: ${JSON.stringify(body)}`);
