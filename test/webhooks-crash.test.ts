@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../src/client/index.js';
-import { startReceiver, type Receiver, type Received } from './helpers/receiver.js';
+import { allDeliveries, json, pollUntil, type DeliveryView } from './helpers/deliveries.js';
+import { startReceiver, webhookId, type Receiver, type Received } from './helpers/receiver.js';
 import { cleanupServers, makeTempDir, spawnServer, type ServerProcess } from './helpers/spawn-server.js';
 
 const ENV = {
@@ -25,28 +26,9 @@ afterAll(async () => {
   await Promise.all(receivers.map((r) => r.close()));
 });
 
-interface DeliveryView {
-  delivery_id: string;
-  event_id: string;
-  subscription_id: string;
-  status: string;
-  attempts: number;
-  last_status_code: number | null;
-  attempts_log?: Array<{ attempt: number; status_code: number | null; webhook_id: string; error: string | null }>;
-}
-
 interface WebhookBody {
   event: { event_id: string; event_type: string; source: string; payload: Record<string, unknown>; seq: number };
   subscription: { id: string; subscriber: string | null };
-}
-
-async function json<T>(res: Response): Promise<T> {
-  const text = await res.text();
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new Error(`${res.url} answered ${res.status} with a non-JSON body: ${text}`);
-  }
 }
 
 async function post<T>(url: string, body: unknown, expected: number): Promise<T> {
@@ -59,32 +41,6 @@ async function post<T>(url: string, body: unknown, expected: number): Promise<T>
 async function subscribe(server: ServerProcess, receiver: Receiver, name: string): Promise<{ subscription_id: string; secret: string }> {
   return post(`${server.url}/subscriptions`, { subscriber_name: name, callback_url: receiver.url }, 201);
 }
-
-/** Every delivery of a subscription, following next_cursor. */
-async function allDeliveries(url: string, subscriptionId: string): Promise<DeliveryView[]> {
-  const out: DeliveryView[] = [];
-  let after: string | null = null;
-  for (let page = 0; page < 1000; page++) {
-    const res: Response = await fetch(`${url}/subscriptions/${subscriptionId}/deliveries?limit=1000${after ? `&after=${after}` : ''}`);
-    const body: { deliveries: DeliveryView[]; next_cursor: string | null } = await json(res);
-    if (res.status !== 200) throw new Error(`deliveries listing answered ${res.status}: ${JSON.stringify(body)}`);
-    out.push(...body.deliveries);
-    if (body.next_cursor === null) return out;
-    after = body.next_cursor;
-  }
-  throw new Error('deliveries paging did not terminate');
-}
-
-/** Polls an asynchronous condition (a state read over HTTP) until it holds; fails with `describe()` at the deadline. */
-async function pollUntil(condition: () => Promise<boolean>, describe: () => string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${describe()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const webhookId = (r: Received): string => String(r.headers['webhook-id']);
 
 /** Checks one received request: parseable body for `subscriptionId`, event_id = webhook-id, a valid signature. */
 async function checkRequest(r: Received, subscriptionId: string, secret: string): Promise<WebhookBody> {

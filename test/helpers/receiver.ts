@@ -7,6 +7,9 @@ export interface Received {
   at: number;
 }
 
+/** The Standard Webhooks `webhook-id` header of a request (Herald sends the event_id). */
+export const webhookId = (r: Received): string => String(r.headers['webhook-id']);
+
 /** How the receiver answers its n-th request (0-based); `hang` never answers (a timeout or a kill -9 test). */
 export type Responder = (n: number, request: Received) => { status: number; headers?: Record<string, string>; body?: string; hang?: boolean };
 
