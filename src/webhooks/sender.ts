@@ -39,14 +39,22 @@ export class WebhookSender {
       opts: { all?: boolean },
       callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
     ): void => {
-      dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => {
-        if (err) return callback(err, []);
+      const answer = (addresses: LookupAddress[]): void => {
+        if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
         const refusal = addresses.map((a) => addressRefusal(policy, hostname, a.address)).find((r) => r !== null);
         if (refusal) return callback(new RefusedAddressError(refusal), []);
         if (opts.all) return callback(null, addresses);
         const first = addresses[0] as LookupAddress;
         callback(null, first.address, first.family);
-      });
+      };
+      if (policy.lookup === undefined) {
+        dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? callback(err, []) : answer(addresses)));
+        return;
+      }
+      policy.lookup(hostname).then(
+        (addresses) => answer(addresses.map((address) => ({ address, family: isIP(address) }))),
+        (err: NodeJS.ErrnoException) => callback(err, []),
+      );
     };
     this.agent = new Agent({
       connections: options.connectionsPerOrigin,
