@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../src/config.js';
 import { WebhookSender, guardedLookup } from '../src/webhooks/sender.js';
 import type { UrlPolicy } from '../src/webhooks/url-guard.js';
 import { testApp } from './helpers/app.js';
@@ -99,5 +100,12 @@ describe('SSRF at registration (POST /subscriptions)', () => {
     for (const host of ['127.0.0.1', '[::1]', '10.0.0.1', '169.254.10.10', '[fe80::5]']) {
       expect((await register(open, host)).statusCode, host).toBe(201);
     }
+  });
+});
+
+describe('HERALD_WEBHOOK_ALLOW_HOSTS', () => {
+  it('stops the start on a range that does not parse, naming it', () => {
+    expect(() => loadConfig({ HERALD_WEBHOOK_ALLOW_HOSTS: 'localhost,10.0.0.0/33' })).toThrow(/HERALD_WEBHOOK_ALLOW_HOSTS: 10\.0\.0\.0\/33 is not a CIDR range/);
+    expect(loadConfig({ HERALD_WEBHOOK_ALLOW_HOSTS: '127.0.0.1,localhost,fe80::/10' }).webhooks.allowHosts).toEqual(['127.0.0.1', 'localhost', 'fe80::/10']);
   });
 });
