@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value, ValuePointer } from '@sinclair/typebox/value';
+import ipaddr from 'ipaddr.js';
 import { parseDuration } from './lib/duration.js';
 
 const DURATION = '^(0|\\d+(\\.\\d+)?(ms|s|m|h|d))$';
@@ -49,12 +50,12 @@ export const EnvSchema = Type.Object({
   HERALD_SHUTDOWN_TIMEOUT: duration('10s', 'Graceful shutdown deadline before the process exits anyway'),
   HERALD_WEBHOOK_ALLOW_PRIVATE: Type.Union([Type.Literal('true'), Type.Literal('false')], {
     default: 'false',
-    description: 'Allow webhook callbacks to loopback/private addresses',
+    description: 'Allow webhook callbacks to loopback/private addresses (link-local and cloud metadata stay refused unless listed in HERALD_WEBHOOK_ALLOW_HOSTS)',
   }),
   HERALD_WEBHOOK_ALLOW_HOSTS: Type.String({
     default: '',
     pattern: '^$|^[^,\\s]+(,[^,\\s]+)*$',
-    description: 'Comma list of hostnames, addresses or CIDR ranges webhooks may reach even though they are private',
+    description: 'Comma list of hostnames, addresses or CIDR ranges webhooks may reach even though they are private (the safe way to test locally: 127.0.0.1,localhost)',
   }),
   HERALD_WEBHOOK_TIMEOUT: duration('30s', 'Webhook request timeout; any 2xx within it is a success'),
   HERALD_WEBHOOK_SECRET_OVERLAP: duration('24h', 'After a secret rotation the old secret keeps signing this long'),
@@ -162,6 +163,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
 
   const port = Number(env.PORT);
   if (port > 65535) throw new ConfigError(`invalid configuration:\n  PORT=${env.PORT}: must be at most 65535`);
+  const allowHosts = env.HERALD_WEBHOOK_ALLOW_HOSTS === '' ? [] : env.HERALD_WEBHOOK_ALLOW_HOSTS.split(',');
+  const badRange = allowHosts.find((entry) => entry.includes('/') && !ipaddr.isValidCIDR(entry));
+  if (badRange !== undefined) throw new ConfigError(`invalid configuration:\n  HERALD_WEBHOOK_ALLOW_HOSTS: ${badRange} is not a CIDR range`);
   const config: Config = {
     port,
     host: env.HOST,
@@ -199,7 +203,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     shutdownTimeoutMs: parseDuration(env.HERALD_SHUTDOWN_TIMEOUT),
     webhooks: {
       allowPrivate: env.HERALD_WEBHOOK_ALLOW_PRIVATE === 'true',
-      allowHosts: env.HERALD_WEBHOOK_ALLOW_HOSTS === '' ? [] : env.HERALD_WEBHOOK_ALLOW_HOSTS.split(','),
+      allowHosts,
       timeoutMs: Math.max(1, parseDuration(env.HERALD_WEBHOOK_TIMEOUT)),
       retryScheduleMs: env.HERALD_RETRY_SCHEDULE.split(',').map(parseDuration),
       maxRetryAfterMs: parseDuration(env.HERALD_WEBHOOK_MAX_RETRY_AFTER),

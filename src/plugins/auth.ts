@@ -3,12 +3,21 @@ import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import type { Scope } from '../config.js';
 import { HttpError } from '../lib/http-error.js';
-import { isLoopback } from '../lib/loopback.js';
+import { isLoopback, isLoopbackHost, isLoopbackName } from '../lib/loopback.js';
+
+/** Requests a browser cannot put an Authorization header on: a WebSocket upgrade and an EventSource stream. */
+export type HeaderlessRequest = 'websocket' | 'event-stream';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a route requires; routes without one (health, readiness) are public. */
     scope?: Scope;
+    /**
+     * The kinds of request on this route that may carry the key as `?token=`, because browsers cannot set
+     * headers on them. Everywhere else a `token` query parameter is refused: URLs end up in logs, proxies
+     * and browser history.
+     */
+    tokenInQuery?: readonly HeaderlessRequest[];
   }
   interface FastifyRequest {
     /** Scopes the caller holds; every scope for a loopback caller in protected mode. */
@@ -18,8 +27,7 @@ declare module 'fastify' {
 
 function isLoopbackOrigin(origin: string): boolean {
   try {
-    const host = new URL(origin).hostname.replace(/^\[|\]$/g, '');
-    return host === 'localhost' || isLoopback(host);
+    return isLoopbackName(new URL(origin).hostname);
   } catch {
     return false;
   }
@@ -28,16 +36,53 @@ function isLoopbackOrigin(origin: string): boolean {
 const ALL: ReadonlySet<Scope> = new Set<Scope>(['publish', 'read', 'admin']);
 const digest = (key: string) => createHash('sha256').update(key).digest('hex');
 
+function requestKind(request: FastifyRequest): HeaderlessRequest | undefined {
+  if (request.ws) return 'websocket';
+  return request.headers.accept?.includes('text/event-stream') ? 'event-stream' : undefined;
+}
+
+/** The `token` query parameter, refused (400) unless the route takes one on this kind of request. */
+function queryToken(request: FastifyRequest): string | undefined {
+  const token = (request.query as Record<string, unknown> | undefined)?.token;
+  if (token === undefined) return undefined;
+  const kind = requestKind(request);
+  if (kind === undefined || !request.routeOptions.config.tokenInQuery?.includes(kind)) {
+    throw new HttpError(400, 'token_in_query',
+      'send the API key as "Authorization: Bearer <key>"; a token query parameter is accepted only on the WebSocket upgrade of GET /events, because URLs end up in logs, proxies and browser history');
+  }
+  return typeof token === 'string' && token !== '' ? token : undefined;
+}
+
 /** Bearer header first; the `token` query parameter exists for browsers, which cannot set WebSocket headers. */
 function presentedKey(request: FastifyRequest): string | undefined {
+  const token = queryToken(request);
   const header = request.headers.authorization;
   if (header) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     return match ? match[1] : undefined;
   }
-  const query = request.query as Record<string, unknown> | undefined;
-  const token = query?.token;
-  return typeof token === 'string' && token !== '' ? token : undefined;
+  return token;
+}
+
+const KEYS_HINT = 'set HERALD_API_KEYS (e.g. HERALD_API_KEYS=mykey:publish+read+admin) and send "Authorization: Bearer mykey"';
+
+/** Protected mode serves this machine only: a loopback socket, a loopback Host name and, from a browser, a loopback page. */
+function refuseUnlessLocal(request: FastifyRequest): void {
+  if (!isLoopback(request.socket.remoteAddress)) {
+    throw new HttpError(401, 'unauthorized', `Herald has no API keys configured and only serves loopback clients; ${KEYS_HINT}`);
+  }
+  // A DNS-rebinding page reaches 127.0.0.1 under its own name, and says so in Host.
+  const host = request.headers.host;
+  if (host !== undefined && !isLoopbackHost(host)) {
+    throw new HttpError(403, 'forbidden',
+      `Herald has no API keys configured and only answers to loopback host names (localhost, 127.0.0.1, [::1]), not ${JSON.stringify(host)}; ${KEYS_HINT}`);
+  }
+  // A web page from another site runs on the loopback too; WebSockets have no CORS to stop it.
+  const origin = request.headers.origin;
+  if (origin !== undefined && !isLoopbackOrigin(origin)) {
+    throw new HttpError(403, 'forbidden',
+      `Herald has no API keys configured and refuses browser requests from ${origin}; set HERALD_API_KEYS to serve other origins`);
+  }
 }
 
 export default fp(
@@ -60,21 +105,10 @@ export default fp(
     app.addHook('onRequest', async (request) => {
       const required = request.routeOptions.config.scope;
       request.scopes = protectedMode ? ALL : NONE;
-      if (protectedMode) {
-        if (!isLoopback(request.socket.remoteAddress)) {
-          throw new HttpError(401, 'unauthorized',
-            'Herald has no API keys configured and only serves loopback clients; set HERALD_API_KEYS (e.g. HERALD_API_KEYS=mykey:publish+read+admin) and send "Authorization: Bearer mykey"');
-        }
-        // A web page from another site runs on the loopback too; WebSockets have no CORS to stop it.
-        const origin = request.headers.origin;
-        if (origin !== undefined && !isLoopbackOrigin(origin)) {
-          throw new HttpError(403, 'forbidden',
-            `Herald has no API keys configured and refuses browser requests from ${origin}; set HERALD_API_KEYS to serve other origins`);
-        }
-        return;
-      }
-      if (!required) return;
+      if (protectedMode) refuseUnlessLocal(request);
+      // Checked in both modes, so a client that works against a keyless Herald keeps working with keys.
       const key = presentedKey(request);
+      if (protectedMode || !required) return;
       const scopes = key === undefined ? undefined : keys.get(digest(key));
       if (!scopes) {
         throw new HttpError(401, 'unauthorized', key === undefined

@@ -55,7 +55,7 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
   app.route({
     method: 'GET',
     url: '/events',
-    config: { scope: 'read' },
+    config: { scope: 'read', tokenInQuery: ['websocket'] },
     schema: {
       summary: 'Event history, newest first by default, with cursors; upgrades to the live stream',
       querystring: HistoryQuery,

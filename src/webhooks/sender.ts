@@ -24,34 +24,45 @@ export interface SenderOptions {
 
 class RefusedAddressError extends Error {}
 
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * The socket's own DNS lookup, with the SSRF check on every answer: a name that resolved to a public address
+ * at registration cannot be re-pointed at 127.0.0.1 later. Uses the policy's resolver when it has one.
+ */
+export function guardedLookup(policy: UrlPolicy) {
+  return (hostname: string, opts: { all?: boolean }, callback: LookupCallback): void => {
+    const answer = (addresses: LookupAddress[]): void => {
+      if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
+      const refusal = addresses.map((a) => addressRefusal(policy, hostname, a.address)).find((r) => r !== null);
+      if (refusal) return callback(new RefusedAddressError(refusal), []);
+      if (opts.all) return callback(null, addresses);
+      const first = addresses[0] as LookupAddress;
+      callback(null, first.address, first.family);
+    };
+    if (policy.lookup === undefined) {
+      dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? callback(err, []) : answer(addresses)));
+      return;
+    }
+    policy.lookup(hostname).then(
+      (addresses) => answer(addresses.map((address) => ({ address, family: isIP(address) }))),
+      (err: NodeJS.ErrnoException) => callback(err, []),
+    );
+  };
+}
+
 /**
  * POSTs webhook bodies through one undici Agent: a keep-alive pool per origin, no redirects followed (3xx
- * is a failure), and the SSRF check again at connect time — DNS answers are checked in the socket's own
- * lookup, so a name that resolved to a public address at registration cannot be re-pointed at 127.0.0.1.
+ * is a failure), and the SSRF check again at connect time, in the socket's lookup.
  */
 export class WebhookSender {
   private readonly agent: Agent;
 
   constructor(private readonly options: SenderOptions) {
-    const policy = options.policy;
-    const guardedLookup = (
-      hostname: string,
-      opts: { all?: boolean },
-      callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
-    ): void => {
-      dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => {
-        if (err) return callback(err, []);
-        const refusal = addresses.map((a) => addressRefusal(policy, hostname, a.address)).find((r) => r !== null);
-        if (refusal) return callback(new RefusedAddressError(refusal), []);
-        if (opts.all) return callback(null, addresses);
-        const first = addresses[0] as LookupAddress;
-        callback(null, first.address, first.family);
-      });
-    };
     this.agent = new Agent({
       connections: options.connectionsPerOrigin,
       keepAliveTimeout: 30_000,
-      connect: { lookup: guardedLookup, timeout: Math.min(options.timeoutMs, 10_000) },
+      connect: { lookup: guardedLookup(options.policy), timeout: Math.min(options.timeoutMs, 10_000) },
     });
   }
 

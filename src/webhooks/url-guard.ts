@@ -1,39 +1,70 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
-/** Addresses a webhook may not reach unless HERALD_WEBHOOK_ALLOW_PRIVATE is set: the SSRF targets. */
-const forbidden = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) forbidden.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [
-  ['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32],
-] as const) forbidden.addSubnet(net, prefix, 'ipv6');
+type Address = ipaddr.IPv4 | ipaddr.IPv6;
+
+/**
+ * How far a webhook target address is trusted:
+ * - `public`: a global unicast address; always allowed.
+ * - `private`: loopback, private, unique-local, CGNAT, reserved, multicast, …; allowed by
+ *   HERALD_WEBHOOK_ALLOW_PRIVATE or by any HERALD_WEBHOOK_ALLOW_HOSTS entry that matches it.
+ * - `guarded`: link-local, cloud metadata and IPv6 tunnel forms; allowed only by a HERALD_WEBHOOK_ALLOW_HOSTS
+ *   address or range that contains it (a metadata address only by itself), never by the switch or a hostname.
+ */
+export type Tier = 'public' | 'private' | 'guarded';
+
+export interface Classification {
+  tier: Tier;
+  /** ipaddr.js's name for the range (`unicast`, `loopback`, `linkLocal`, `6to4`, …) or ours. */
+  range: string;
+}
+
+/** Cloud instance-metadata endpoints (AWS, GCP, Azure, Oracle; AWS over IPv6; Alibaba): credentials live there. */
+const METADATA = new Set(['169.254.169.254', 'fd00:ec2::254', '100.100.100.200']);
+/** NAT64's well-known prefix: DNS64 presents IPv4-only hosts as 64:ff9b::a.b.c.d on IPv6-only networks. */
+const NAT64 = ipaddr.parseCIDR('64:ff9b::/96');
+
+/** Parses a v4 or v6 address as the kernel would connect to it; null for anything else. */
+function parseAddress(text: string): Address | null {
+  const plain = text.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const family = isIP(plain);
+  if (family === 4) return ipaddr.IPv4.parse(plain);
+  if (family !== 6) return null;
+  // ipaddr.js reads `::a.b.c.d` as IPv4-mapped; the kernel reads it as IPv4-compatible. WHATWG URL
+  // serialisation writes every IPv6 address in hex, which both read alike.
+  return ipaddr.IPv6.parse(new URL(`http://[${plain}]/`).hostname.slice(1, -1));
+}
+
+function classifyParsed(ip: Address): Classification {
+  if (METADATA.has(ip.toString())) return { tier: 'guarded', range: 'cloudMetadata' };
+  const range = ip.range();
+  if (ip.kind() === 'ipv6') {
+    const v6 = ip as ipaddr.IPv6;
+    // A dual-stack socket connects ::ffff:a.b.c.d to a.b.c.d, and NAT64 translates to it: judge that address.
+    if (range === 'ipv4Mapped' || v6.match(NAT64)) return classifyParsed(ipaddr.fromByteArray(v6.toByteArray().slice(12)));
+    // The other forms that carry an IPv4 address (deprecated or reached through a relay) are refused outright.
+    if (range === 'unicast' && v6.parts.slice(0, 6).every((part) => part === 0)) return { tier: 'guarded', range: 'ipv4Compatible' };
+    if (['6to4', 'teredo', 'rfc6052', 'rfc6145'].includes(range)) return { tier: 'guarded', range };
+  }
+  if (range === 'unicast') return { tier: 'public', range };
+  return { tier: range === 'linkLocal' ? 'guarded' : 'private', range };
+}
+
+/** Classifies an address by the ranges ipaddr.js names; anything that is not an address is `private`. */
+export function classifyAddress(address: string): Classification {
+  const ip = parseAddress(address);
+  return ip === null ? { tier: 'private', range: 'notAnAddress' } : classifyParsed(ip);
+}
+
+/** True for every address a webhook may not reach by default. */
+export function isForbiddenAddress(address: string): boolean {
+  return classifyAddress(address).tier !== 'public';
+}
 
 export type Lookup = (hostname: string) => Promise<string[]>;
 
 const systemLookup: Lookup = async (hostname) => (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
-
-/** True for loopback, private, link-local, unspecified, multicast and reserved addresses, v4 or v6. */
-export function isForbiddenAddress(address: string): boolean {
-  const plain = address.replace(/^\[|\]$/g, '');
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(plain);
-  if (mapped) return forbidden.check(mapped[1] as string, 'ipv4');
-  const family = isIP(plain);
-  if (family === 4) return forbidden.check(plain, 'ipv4');
-  if (family === 6) {
-    // ::ffff:7f00:1 is the hex form of an IPv4-mapped address.
-    const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(plain);
-    if (hexMapped) {
-      const hi = parseInt(hexMapped[1] as string, 16);
-      const lo = parseInt(hexMapped[2] as string, 16);
-      return forbidden.check(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`, 'ipv4');
-    }
-    return forbidden.check(plain, 'ipv6');
-  }
-  return true;
-}
 
 export class UnsafeUrlError extends Error {}
 
@@ -42,29 +73,52 @@ export interface UrlPolicy {
   allowPrivate: boolean;
   /** HERALD_WEBHOOK_ALLOW_HOSTS: hostnames, addresses and CIDR ranges allowed even when private. */
   allowHosts?: string[];
+  /** Resolves hostnames at registration and at connect time; the system resolver unless given. */
   lookup?: Lookup;
 }
 
-function allowList(entries: string[]): { hosts: Set<string>; nets: BlockList } {
-  const hosts = new Set<string>();
-  const nets = new BlockList();
+interface AllowList {
+  hosts: Set<string>;
+  addresses: Set<string>;
+  ranges: Array<[Address, number]>;
+}
+
+function allowList(entries: string[]): AllowList {
+  const list: AllowList = { hosts: new Set(), addresses: new Set(), ranges: [] };
   for (const entry of entries) {
-    const [net, bits] = entry.split('/');
-    const family = isIP(net ?? '');
-    if (family !== 0) nets.addSubnet(net as string, bits === undefined ? (family === 4 ? 32 : 128) : Number(bits), family === 4 ? 'ipv4' : 'ipv6');
-    else hosts.add(entry.toLowerCase());
+    if (entry.includes('/')) {
+      list.ranges.push(ipaddr.parseCIDR(entry));
+      continue;
+    }
+    const address = parseAddress(entry);
+    if (address) list.addresses.add(ipaddr.process(address.toString()).toString());
+    else list.hosts.add(entry.toLowerCase());
   }
-  return { hosts, nets };
+  return list;
+}
+
+/** Whether an allow-list entry lets `address` through: by hostname, by the address itself, or by a range. */
+function allowedBy(list: AllowList, host: string, address: string, tier: Tier, range: string): boolean {
+  const ip = parseAddress(address);
+  if (ip === null) return tier !== 'guarded' && list.hosts.has(host.toLowerCase());
+  const plain = ipaddr.process(ip.toString());
+  if (list.addresses.has(plain.toString())) return true;
+  // A metadata address must be listed itself; a range that happens to contain it does not count.
+  if (range === 'cloudMetadata') return false;
+  if (list.ranges.some(([net, bits]) => net.kind() === plain.kind() && plain.match(net, bits))) return true;
+  // DNS can re-point a listed name, so a name never unlocks link-local, metadata or tunnel addresses.
+  return tier !== 'guarded' && list.hosts.has(host.toLowerCase());
 }
 
 /** The address check both at registration and at connect time; null when allowed, else the reason. */
 export function addressRefusal(policy: UrlPolicy, host: string, address: string): string | null {
-  if (policy.allowPrivate || !isForbiddenAddress(address)) return null;
-  const allowed = allowList(policy.allowHosts ?? []);
-  if (allowed.hosts.has(host.toLowerCase())) return null;
-  const family = isIP(address);
-  if (family !== 0 && allowed.nets.check(address, family === 4 ? 'ipv4' : 'ipv6')) return null;
-  return `callback_url ${host} resolves to ${address}, a loopback/private/link-local address; set HERALD_WEBHOOK_ALLOW_PRIVATE=true or list it in HERALD_WEBHOOK_ALLOW_HOSTS to allow it`;
+  const { tier, range } = classifyAddress(address);
+  if (tier === 'public' || (tier === 'private' && policy.allowPrivate)) return null;
+  if (allowedBy(allowList(policy.allowHosts ?? []), host, address, tier, range)) return null;
+  const where = `callback_url ${host} resolves to ${address}`;
+  return tier === 'private'
+    ? `${where}, a loopback/private/reserved address (${range}); list it in HERALD_WEBHOOK_ALLOW_HOSTS (e.g. HERALD_WEBHOOK_ALLOW_HOSTS=${host}) or set HERALD_WEBHOOK_ALLOW_PRIVATE=true to allow it`
+    : `${where}, a link-local, cloud-metadata or IPv4-tunnel address (${range}); it is refused even with HERALD_WEBHOOK_ALLOW_PRIVATE=true unless HERALD_WEBHOOK_ALLOW_HOSTS lists that address`;
 }
 
 /**
@@ -82,6 +136,7 @@ export async function checkCallbackUrl(url: string, options: UrlPolicy): Promise
     throw new UnsafeUrlError(`callback_url must be http or https, not ${parsed.protocol.slice(0, -1)}`);
   }
   if (parsed.username || parsed.password) throw new UnsafeUrlError('callback_url must not carry credentials');
+  // WHATWG URL has already rewritten IPv4 spellings such as 0x7f.1, 2130706433 and 127.1 as 127.0.0.1.
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];
   try {
