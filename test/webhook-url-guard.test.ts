@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UnsafeUrlError, checkCallbackUrl, classifyAddress, isForbiddenAddress } from '../src/webhooks/url-guard.js';
+import { UnsafeUrlError, checkCallbackUrl, classifyAddress } from '../src/webhooks/url-guard.js';
 import { GUARDED_HOSTS, PUBLIC_HOSTS, REFUSED_HOSTS, asAddress } from './fixtures/ssrf-targets.js';
 
 const resolvesTo = (...addresses: string[]) => async () => addresses;
@@ -33,11 +33,12 @@ describe('callback URL guard', () => {
   });
 
   it('classifies addresses', () => {
-    expect(isForbiddenAddress('8.8.8.8')).toBe(false);
-    expect(isForbiddenAddress('::ffff:8.8.8.8')).toBe(false);
-    expect(isForbiddenAddress('172.32.0.1')).toBe(false);
-    expect(isForbiddenAddress('172.31.255.255')).toBe(true);
-    expect(isForbiddenAddress('not-an-ip')).toBe(true);
+    const tier = (address: string) => classifyAddress(address).tier;
+    expect(tier('8.8.8.8')).toBe('public');
+    expect(tier('::ffff:8.8.8.8')).toBe('public');
+    expect(tier('172.32.0.1')).toBe('public');
+    expect(tier('172.31.255.255')).toBe('private');
+    expect(tier('not-an-ip')).toBe('private');
   });
 });
 

@@ -57,11 +57,6 @@ export function classifyAddress(address: string): Classification {
   return ip === null ? { tier: 'private', range: 'notAnAddress' } : classifyParsed(ip);
 }
 
-/** True for every address a webhook may not reach by default. */
-export function isForbiddenAddress(address: string): boolean {
-  return classifyAddress(address).tier !== 'public';
-}
-
 export type Lookup = (hostname: string) => Promise<string[]>;
 
 const systemLookup: Lookup = async (hostname) => (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
