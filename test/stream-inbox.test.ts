@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Inbox, type Pausable } from '../src/stream/inbox.js';
+import { Inbox } from '../src/stream/inbox.js';
 
-function socket(): Pausable & { pauses: number; resumes: number } {
+function socket(): { isPaused: boolean; pauses: number; resumes: number; pause(): void; resume(): void } {
   return {
     isPaused: false,
     pauses: 0,

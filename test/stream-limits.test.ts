@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
 import type { FastifyInstance } from 'fastify';
 import { testApp } from './helpers/app.js';
 import { connect, type Client } from './helpers/ws.js';
@@ -127,5 +128,25 @@ describe('a client that floods publishes', () => {
       client.ws.on('ping', () => (pings += 1));
       await vi.waitFor(() => expect(pings).toBeGreaterThanOrEqual(5), { timeout: 10_000 });
     });
+  });
+});
+
+describe('liveness of a busy client', () => {
+  it('counts any message as a sign of life, since its pong may be queued behind what it is sending', async () => {
+    const { app, url } = await listening({ HERALD_WS_PING_INTERVAL: '20ms', HERALD_WS_PONG_TIMEOUT: '100ms' });
+    const ws = new WebSocket(url, { autoPong: false }); // never answers a ping
+    let pings = 0;
+    let pongs = 0;
+    ws.on('ping', () => (pings += 1));
+    ws.on('message', () => {
+      pongs += 1;
+      if (pings < 20) ws.send(JSON.stringify({ type: 'ping', id: pongs }));
+    });
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ type: 'ping', id: 0 }));
+    await vi.waitFor(() => expect(pings).toBeGreaterThanOrEqual(20), { timeout: 20_000 });
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    // Silent from now on, it is dropped like any dead peer.
+    await vi.waitFor(() => expect(app.stream.connections.size).toBe(0), { timeout: 10_000 });
   });
 });

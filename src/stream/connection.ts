@@ -96,13 +96,14 @@ export class Connection implements EventSink {
     this.inbox = new Inbox(socket, { maxMessages: ctx.limits.maxInboxMessages, maxBytes: ctx.limits.maxInboxBytes }, (err) =>
       ctx.log.error({ err }, 'websocket message handling failed'),
     );
-    socket.on('message', (data, isBinary) => this.inbox.push((data as Buffer).length, () => this.onMessage(data as Buffer, isBinary)));
+    socket.on('message', (data, isBinary) => {
+      // Any frame shows the peer is alive; a client with a long send backlog has its pong queued behind it.
+      this.alive();
+      this.inbox.push((data as Buffer).length, () => this.onMessage(data as Buffer, isBinary));
+    });
     socket.on('close', () => this.dispose());
     socket.on('error', (err) => ctx.log.debug({ err }, 'websocket error'));
-    socket.on('pong', () => {
-      if (this.pongTimer) clearTimeout(this.pongTimer);
-      this.pongTimer = null;
-    });
+    socket.on('pong', () => this.alive());
     this.pingTimer = setInterval(() => this.ping(), ctx.limits.pingIntervalMs);
     this.pingTimer.unref();
   }
@@ -340,6 +341,11 @@ export class Connection implements EventSink {
     this.badMessages = this.badMessages.filter((t) => now - t < this.ctx.limits.badMessageWindowMs);
     this.badMessages.push(now);
     if (this.badMessages.length > this.ctx.limits.maxBadMessages) this.close(CloseCode.policyViolation, 'too many invalid messages');
+  }
+
+  private alive(): void {
+    if (this.pongTimer) clearTimeout(this.pongTimer);
+    this.pongTimer = null;
   }
 
   private ping(): void {
