@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { event, testApp } from './helpers/app.js';
 import { startReceiver } from './helpers/receiver.js';
-import { connect, eventually } from './helpers/ws.js';
+import { connect } from './helpers/ws.js';
 
 /**
  * One stored type of 128 `a` and a pattern that ends in a letter it lacks: a backtracking `.*` matcher
@@ -49,7 +49,7 @@ describe('a wildcard pattern built to backtrack', () => {
     const byMessage = await connect(`${base}/events`);
     byMessage.send({ type: 'subscribe', id: 's', event_types: [ATTACK, HARDER] });
     await byMessage.until((f) => f.some((x) => x.type === 'subscribed'));
-    await eventually(() => app.stream.router.size >= 2);
+    await vi.waitFor(() => expect(app.stream.router.size).toBeGreaterThanOrEqual(2), { timeout: 10_000, interval: 10 });
     await publish(LONG);
     const sentinel = await publish(SENTINEL);
     for (const client of [byQuery, byMessage]) {
