@@ -1,0 +1,109 @@
+/**
+ * Property tests over every HTTP route: whatever arrives, the answer is a 2xx or a 4xx in the documented
+ * error shape, a refused request writes nothing, and /health keeps answering quickly meanwhile.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { cleanupServers } from '../helpers/spawn-server.js';
+import { ROUTES, bodyOf, hostileSegment, queryOf, type FuzzInput, type IdKind, type Route } from './requests.js';
+import { fuzzParams, fuzzRequest, jsonHeaders, startFuzzServer, watchHealth, type FuzzServer } from './harness.js';
+import { hostileValue, serialize } from './hostile.js';
+
+/** Bytes that are not JSON at all, sent as written. */
+class RawBody {
+  constructor(readonly text: string) {}
+}
+
+const TIMEOUT = 300_000;
+let server: FuzzServer;
+let health: ReturnType<typeof watchHealth>;
+
+beforeAll(async () => {
+  server = await startFuzzServer();
+  health = watchHealth(server.port);
+}, 60_000);
+
+afterAll(async () => {
+  await health?.stop();
+  await cleanupServers();
+});
+
+/** A stored row's id or a well-formed unknown one; hostile path segments are the transport property's. */
+function idOf(kind: IdKind): fc.Arbitrary<string> {
+  return kind === 'none' ? fc.uuid() : fc.oneof(fc.constant(server.fixture[kind]), fc.uuid());
+}
+
+function requestsFor(route: Route) {
+  const parts: fc.Arbitrary<FuzzInput> = route.body ? bodyOf(route.body) : route.query ? queryOf(route.query) : fc.constant({ query: '' });
+  // Routes without a body still get one now and then: it must be ignored or refused, never break them.
+  const stray = route.body ? fc.constant(undefined) : fc.option(hostileValue, { freq: 4, nil: undefined });
+  return fc.record({ id: idOf(route.id), parts, stray });
+}
+
+describe('every HTTP route answers a 2xx or a documented 4xx and a refusal writes nothing', () => {
+  for (const route of ROUTES) {
+    it(`${route.method} ${route.path}`, async () => {
+      await fc.assert(
+        fc.asyncProperty(requestsFor(route), async ({ id, parts, stray }) => {
+          const path = `${route.path.replace(':id', id)}${parts.query}`;
+          const body = parts.body !== undefined ? parts.body : stray;
+          const res = await fuzzRequest(server, {
+            method: route.method,
+            path,
+            ...(body !== undefined && { body: serialize(body), headers: jsonHeaders }),
+          });
+          if (parts.mustRefuse) expect(res.status, `${parts.mustRefuse}, yet ${route.method} ${path.slice(0, 200)} → ${res.status}`).toBeGreaterThanOrEqual(400);
+        }),
+        fuzzParams(),
+      );
+    }, TIMEOUT);
+  }
+});
+
+describe('the transport: paths, methods, headers and bodies around the routes', () => {
+  const paths = fc.oneof(
+    fc.constantFrom(...ROUTES.map((r) => r.path)),
+    fc.constantFrom('/events/', '//events', '/%ff', '/..%2f..%2fpackage.json', '/index.html', '/nope', '/events?%', '/events?a=%ff&&=&'),
+  );
+  const request = fc.record({
+    method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'),
+    // A hostile segment in place of `:id`, or after a path that has none.
+    path: fc.tuple(paths, hostileSegment).map(([p, seg]) => (p.includes(':id') ? p.replace(':id', seg) : `${p}${seg}`)),
+    header: fc.constantFrom<Record<string, string>>(
+      {},
+      { 'Content-Type': 'text/plain' },
+      { 'Content-Type': 'application/json; charset=latin1' },
+      { 'Content-Type': 'application/x-www-form-urlencoded' },
+      { 'Content-Encoding': 'gzip' },
+      { Cookie: `a=${'x'.repeat(20_000)}` },
+      { 'X-Big': 'x'.repeat(70_000) },
+      { Authorization: 'Bearer ' },
+      { Authorization: `Bearer ${'x'.repeat(8000)}` },
+      { Origin: 'null' },
+      { Accept: 'text/html' },
+    ),
+    body: fc.option(fc.oneof(hostileValue, fc.constantFrom(new RawBody('{'), new RawBody('\xff\xfe'), new RawBody(''))), { nil: undefined }),
+  });
+  it('any method, path, header and body', async () => {
+    await fc.assert(
+      fc.asyncProperty(request, async ({ method, path, header, body }) => {
+        await fuzzRequest(server, {
+          method,
+          path,
+          headers: { 'Content-Type': 'application/json', ...header },
+          ...(body !== undefined && { body: body instanceof RawBody ? Buffer.from(body.text, 'latin1') : serialize(body) }),
+        });
+      }),
+      fuzzParams(),
+    );
+  }, TIMEOUT);
+});
+
+describe('liveness while fuzzing', () => {
+  it('/health answered within 100 ms throughout', async () => {
+    const { maxMs, samples, failures, slowest } = await health.stop();
+    process.stdout.write(`[fuzz] /health: slowest of ${samples} answers ${maxMs.toFixed(1)} ms, during ${slowest}\n`);
+    expect(failures, 'GET /health failed during the fuzz').toBe(0);
+    expect(maxMs, `slowest /health answer began during ${slowest}`).toBeLessThan(100);
+  });
+});
