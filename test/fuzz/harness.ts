@@ -13,18 +13,32 @@ export const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
 /** A fixed seed, so a failure replays exactly: FUZZ_SEED=<seed> FUZZ_PATH=<path> npx vitest run test/fuzz. */
 export const SEED = Number(process.env.FUZZ_SEED ?? 92_026);
 /**
- * Each property stops generating after this long (FUZZ_TIME_LIMIT_MS, 0 = no limit), so the CI run stays
- * bounded on a loaded machine; a counterexample found by then is still reported (shrunk as far as time allowed).
+ * Each property's time budget (FUZZ_TIME_LIMIT_MS, 0 = none), so the CI run stays bounded on a loaded
+ * machine: past it the remaining runs pass without sending anything. A run in flight is never cut short —
+ * a hang still fails by its own timeout — and a counterexample found by then is reported, shrunk as far as
+ * the budget allowed.
  */
 const TIME_LIMIT_MS = Number(process.env.FUZZ_TIME_LIMIT_MS ?? 2500);
 
-export function fuzzParams<T>(runs = RUNS): fc.Parameters<T> {
-  return {
-    numRuns: runs,
-    seed: SEED,
-    ...(process.env.FUZZ_PATH && { path: process.env.FUZZ_PATH }),
-    ...(TIME_LIMIT_MS > 0 && { interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false }),
-  };
+/**
+ * fc.assert over `arbitrary` with the suite's runs, seed and time budget. `shrink: false` reports the first
+ * counterexample as found — for a failure that leaves the server unusable, where every shrink would fail too.
+ */
+export async function fuzz<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>, { shrink = true } = {}): Promise<void> {
+  let deadline = Infinity;
+  await fc.assert(
+    fc.asyncProperty(arbitrary, async (value) => {
+      if (deadline === Infinity && TIME_LIMIT_MS > 0) deadline = Date.now() + TIME_LIMIT_MS;
+      if (Date.now() > deadline) return;
+      await predicate(value);
+    }),
+    {
+      numRuns: RUNS,
+      seed: SEED,
+      ...(process.env.FUZZ_PATH && { path: process.env.FUZZ_PATH }),
+      ...(!shrink && { endOnFailure: true }),
+    },
+  );
 }
 
 export interface RawResponse {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { cleanupServers } from '../helpers/spawn-server.js';
 import { ROUTES, bodyOf, hostileSegment, queryOf, type FuzzInput, type IdKind, type Route } from './requests.js';
-import { fuzzParams, fuzzRequest, jsonHeaders, startFuzzServer, watchHealth, type FuzzServer } from './harness.js';
+import { fuzz, fuzzRequest, jsonHeaders, startFuzzServer, watchHealth, type FuzzServer } from './harness.js';
 import { hostileValue, serialize } from './hostile.js';
 
 /** Bytes that are not JSON at all, sent as written. */
@@ -43,8 +43,7 @@ function requestsFor(route: Route) {
 describe('every HTTP route answers a 2xx or a documented 4xx and a refusal writes nothing', () => {
   for (const route of ROUTES) {
     it(`${route.method} ${route.path}`, async () => {
-      await fc.assert(
-        fc.asyncProperty(requestsFor(route), async ({ id, parts, stray }) => {
+      await fuzz(requestsFor(route), async ({ id, parts, stray }) => {
           const path = `${route.path.replace(':id', id)}${parts.query}`;
           const body = parts.body !== undefined ? parts.body : stray;
           const res = await fuzzRequest(server, {
@@ -53,9 +52,7 @@ describe('every HTTP route answers a 2xx or a documented 4xx and a refusal write
             ...(body !== undefined && { body: serialize(body), headers: jsonHeaders }),
           });
           if (parts.mustRefuse) expect(res.status, `${parts.mustRefuse}, yet ${route.method} ${path.slice(0, 200)} → ${res.status}`).toBeGreaterThanOrEqual(400);
-        }),
-        fuzzParams(),
-      );
+        });
     }, TIMEOUT);
   }
 });
@@ -85,17 +82,14 @@ describe('the transport: paths, methods, headers and bodies around the routes', 
     body: fc.option(fc.oneof(hostileValue, fc.constantFrom(new RawBody('{'), new RawBody('\xff\xfe'), new RawBody(''))), { nil: undefined }),
   });
   it('any method, path, header and body', async () => {
-    await fc.assert(
-      fc.asyncProperty(request, async ({ method, path, header, body }) => {
+    await fuzz(request, async ({ method, path, header, body }) => {
         await fuzzRequest(server, {
           method,
           path,
           headers: { 'Content-Type': 'application/json', ...header },
           ...(body !== undefined && { body: body instanceof RawBody ? Buffer.from(body.text, 'latin1') : serialize(body) }),
         });
-      }),
-      fuzzParams(),
-    );
+      });
   }, TIMEOUT);
 });
 

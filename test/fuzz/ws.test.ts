@@ -12,7 +12,7 @@ import { EventInput, Event } from '../../src/schemas/event.js';
 import { cleanupServers } from '../helpers/spawn-server.js';
 import { connect, type Client } from '../helpers/ws.js';
 import { arbitraryOf } from './arbitraries.js';
-import { fuzzParams, jsonHeaders, markFlight, rawRequest, startFuzzServer, watchHealth, type FuzzServer } from './harness.js';
+import { fuzz, jsonHeaders, markFlight, rawRequest, startFuzzServer, watchHealth, type FuzzServer } from './harness.js';
 import { PROTOTYPE_NAMES, hostileValue, mutated, ownObject, serialize } from './hostile.js';
 
 /** The close codes docs/websocket.md lists for a server-side close. */
@@ -127,14 +127,14 @@ async function checkMessage(message: unknown): Promise<void> {
 describe('every WebSocket message type leaves the socket answering pings, or closes it with a documented code', () => {
   for (const [type, schema] of Object.entries(MESSAGE_TYPES)) {
     it(type, async () => {
-      await fc.assert(fc.asyncProperty(familyOf(schema), checkMessage), fuzzParams());
+      await fuzz(familyOf(schema), checkMessage);
     }, TIMEOUT);
   }
   it('unknown and prototype-named types', async () => {
-    await fc.assert(fc.asyncProperty(unknownTypes, checkMessage), fuzzParams());
+    await fuzz(unknownTypes, checkMessage);
   }, TIMEOUT);
   it('hostile values and raw frames', async () => {
-    await fc.assert(fc.asyncProperty(fc.oneof(hostileValue, rawFrames), checkMessage), fuzzParams());
+    await fuzz(fc.oneof(hostileValue, rawFrames), checkMessage);
   }, TIMEOUT);
 });
 
@@ -147,8 +147,7 @@ describe('HTTP and WebSocket agree', () => {
         ownObject([...Object.entries(e as object), ['payload', ownObject([[key, value]])]]))),
   );
   it('an event POST /events accepts is one a publish message accepts, and the reverse', async () => {
-    await fc.assert(
-      fc.asyncProperty(events, async (event) => {
+    await fuzz(events, async (event) => {
         const stripped = event !== null && typeof event === 'object' && !Array.isArray(event)
           ? ownObject(Object.entries(event).filter(([k]) => k !== 'event_id')) : event;
         if (serialize(stripped).length > MAX_MESSAGE - 100 || JSON.stringify(stripped)?.includes('\\ud8')) return;
@@ -161,9 +160,7 @@ describe('HTTP and WebSocket agree', () => {
         const httpAccepted = http.status < 300;
         const wsAccepted = answer?.type === 'published';
         expect(wsAccepted, `HTTP ${http.status} ${http.body.slice(0, 200)} but WebSocket ${JSON.stringify(answer).slice(0, 300)}`).toBe(httpAccepted);
-      }),
-      fuzzParams(),
-    );
+      });
   }, TIMEOUT);
 });
 
