@@ -19,6 +19,9 @@ export const SEED = Number(process.env.FUZZ_SEED ?? 92_026);
  * the budget allowed.
  */
 const TIME_LIMIT_MS = Number(process.env.FUZZ_TIME_LIMIT_MS ?? 2500);
+const SHRINK_BUDGET_MS = 4 * TIME_LIMIT_MS;
+/** The vitest timeout of one property: generous for the budgeted run, a day for an unbounded one. */
+export const PROPERTY_TIMEOUT_MS = TIME_LIMIT_MS > 0 ? 120_000 : 24 * 3_600_000;
 
 /**
  * fc.assert over `arbitrary` with the suite's runs, seed and time budget. `shrink: false` reports the first
@@ -26,11 +29,19 @@ const TIME_LIMIT_MS = Number(process.env.FUZZ_TIME_LIMIT_MS ?? 2500);
  */
 export async function fuzz<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>, { shrink = true } = {}): Promise<void> {
   let deadline = Infinity;
+  let sent = 0;
   await fc.assert(
     fc.asyncProperty(arbitrary, async (value) => {
       if (deadline === Infinity && TIME_LIMIT_MS > 0) deadline = Date.now() + TIME_LIMIT_MS;
       if (Date.now() > deadline) return;
-      await predicate(value);
+      sent++;
+      try {
+        await predicate(value);
+      } catch (err) {
+        // A failure gets its own budget for shrinking, so the counterexample reported is a small one.
+        if (TIME_LIMIT_MS > 0 && deadline - Date.now() < SHRINK_BUDGET_MS) deadline = Date.now() + SHRINK_BUDGET_MS;
+        throw err;
+      }
     }),
     {
       numRuns: RUNS,
@@ -39,6 +50,7 @@ export async function fuzz<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) 
       ...(!shrink && { endOnFailure: true }),
     },
   );
+  if (sent < RUNS && TIME_LIMIT_MS > 0) process.stdout.write(`[fuzz] ${expect.getState().currentTestName}: ${sent} of ${RUNS} cases within the ${TIME_LIMIT_MS} ms budget\n`);
 }
 
 export interface RawResponse {
@@ -199,12 +211,12 @@ export async function fuzzRequest(server: FuzzServer, request: RawRequest): Prom
   const from = Date.now();
   const res = await rawRequest(server.port, { timeoutMs: 5000, ...request }).finally(() =>
     markFlight(from, `${what.slice(0, 150)} ${request.body?.subarray(0, 100).toString('utf8') ?? ''}`));
-  expectAnswer(res, res.status >= 500 ? `${what} (server log: ${server.output().slice(logged, logged + 800)})` : what, request.method !== 'HEAD');
   if (res.status >= 400) {
     const after = await rows(server);
-    expect(after, `a refused ${what} wrote rows`).toEqual(before);
+    expect(after, `a refused ${what} (${res.status}) wrote rows`).toEqual(before);
     known = { server, rows: after };
   }
+  expectAnswer(res, res.status >= 500 ? `${what} (server log: ${server.output().slice(logged, logged + 800)})` : what, request.method !== 'HEAD');
   return res;
 }
 

@@ -75,12 +75,15 @@ export const oddNumber: fc.Arbitrary<unknown> = fc.constantFrom(
   new Raw('0.1e1'), new Raw('123456789012345678901234567890'), -1, 0, 2 ** 31, 2 ** 53, -(2 ** 53), 1.5, Number.MIN_VALUE,
 );
 
-export const oddString: fc.Arbitrary<unknown> = fc.constantFrom(
+export const invalidUtf8: fc.Arbitrary<Bytes> = fc.constantFrom(
+  new Bytes(Buffer.from([0xff])), new Bytes(Buffer.from([0xc3, 0x28])), new Bytes(Buffer.from([0xed, 0xa0, 0x80])),
+  new Bytes(Buffer.from([0xe2, 0x82])), new Bytes(Buffer.from([0x61, 0xf8, 0x88, 0x80, 0x80, 0x80])), new Bytes(Buffer.from([0xc0, 0xaf])),
+);
+
+export const oddString: fc.Arbitrary<unknown> = fc.oneof(invalidUtf8, fc.constantFrom(
   '', ' ', 'x'.repeat(100_000), '\u0000', 'a\u0000b', '\ud800', '\udfff', 'a\ud83d', '\u202eevil', 'e\u0301\u0301\u0301',
   '👩‍👩‍👧‍👦', '\ufeff', 'line\nbreak', '%ff', '..%2f..', '${x}', '<script>', "'; DROP TABLE event; --",
-  new Bytes(Buffer.from([0xff])), new Bytes(Buffer.from([0xc3, 0x28])), new Bytes(Buffer.from([0xed, 0xa0, 0x80])),
-  new Bytes(Buffer.from([0xe2, 0x82])), new Bytes(Buffer.from([0x61, 0xf8, 0x88, 0x80, 0x80, 0x80])),
-);
+));
 
 /** Any hostile value: wrong types, odd numbers and strings, prototype-keyed and very deep structures. */
 export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -114,6 +117,11 @@ function addKey(value: unknown, path: string[], key: string, extra: unknown): un
     return ownObject([...Object.entries(value), [key, extra]]);
   }
   return replaceAt(value, path, addKey(path.reduce<unknown>((v, k) => (v as Record<string, unknown>)[k], value), [], key, extra));
+}
+
+/** `valid` with one of its values (or the whole of it) replaced by a `hostile` one. */
+export function inserted(valid: fc.Arbitrary<unknown>, hostile: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
+  return valid.chain((value) => fc.tuple(fc.constantFrom(...pathsOf(value)), hostile).map(([path, bad]) => replaceAt(value, path, bad)));
 }
 
 /** `valid` with one hostile change: a value replaced, or a hostile or prototype key added somewhere. */

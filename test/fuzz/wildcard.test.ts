@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { cleanupServers } from '../helpers/spawn-server.js';
 import { EVENT_TYPE_FILTER_PATTERN } from '../../src/schemas/event.js';
-import { expectAnswer, fuzz, jsonHeaders, rawRequest, startFuzzServer, type FuzzServer } from './harness.js';
+import { PROPERTY_TIMEOUT_MS, expectAnswer, fuzz, jsonHeaders, rawRequest, startFuzzServer, type FuzzServer } from './harness.js';
 
 /** The longest event type the schema allows, made of the one letter the patterns below repeat. */
 const LONG_TYPE = 'a'.repeat(128);
@@ -41,4 +41,4 @@ it('GET /events?types=<wildcards> answers within the deadline whatever the patte
     const res = await rawRequest(server.port, { method: 'GET', path, timeoutMs: ANSWER_WITHIN_MS });
     expectAnswer(res, `GET ${path}`);
   }, { shrink: false }); // a stuck server times out every later request, so shrinking would only mislead
-}, 300_000);
+}, PROPERTY_TIMEOUT_MS);

@@ -12,13 +12,12 @@ import { EventInput, Event } from '../../src/schemas/event.js';
 import { cleanupServers } from '../helpers/spawn-server.js';
 import { connect, type Client } from '../helpers/ws.js';
 import { arbitraryOf } from './arbitraries.js';
-import { fuzz, jsonHeaders, markFlight, rawRequest, startFuzzServer, watchHealth, type FuzzServer } from './harness.js';
+import { PROPERTY_TIMEOUT_MS, fuzz, jsonHeaders, markFlight, rawRequest, startFuzzServer, watchHealth, type FuzzServer } from './harness.js';
 import { PROTOTYPE_NAMES, hostileValue, mutated, ownObject, serialize } from './hostile.js';
 
 /** The close codes docs/websocket.md lists for a server-side close. */
 const DOCUMENTED_CLOSE = new Set([1001, 1008, 1009, 4000, 4503]);
 const MAX_MESSAGE = 65_536;
-const TIMEOUT = 300_000;
 
 let server: FuzzServer;
 let health: ReturnType<typeof watchHealth>;
@@ -128,14 +127,14 @@ describe('every WebSocket message type leaves the socket answering pings, or clo
   for (const [type, schema] of Object.entries(MESSAGE_TYPES)) {
     it(type, async () => {
       await fuzz(familyOf(schema), checkMessage);
-    }, TIMEOUT);
+    }, PROPERTY_TIMEOUT_MS);
   }
   it('unknown and prototype-named types', async () => {
     await fuzz(unknownTypes, checkMessage);
-  }, TIMEOUT);
+  }, PROPERTY_TIMEOUT_MS);
   it('hostile values and raw frames', async () => {
     await fuzz(fc.oneof(hostileValue, rawFrames), checkMessage);
-  }, TIMEOUT);
+  }, PROPERTY_TIMEOUT_MS);
 });
 
 describe('HTTP and WebSocket agree', () => {
@@ -161,7 +160,7 @@ describe('HTTP and WebSocket agree', () => {
         const wsAccepted = answer?.type === 'published';
         expect(wsAccepted, `HTTP ${http.status} ${http.body.slice(0, 200)} but WebSocket ${JSON.stringify(answer).slice(0, 300)}`).toBe(httpAccepted);
       });
-  }, TIMEOUT);
+  }, PROPERTY_TIMEOUT_MS);
 });
 
 describe('liveness while fuzzing the stream', () => {
