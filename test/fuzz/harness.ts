@@ -18,7 +18,7 @@ export const SEED = Number(process.env.FUZZ_SEED ?? 92_026);
  * a hang still fails by its own timeout — and a counterexample found by then is reported, shrunk as far as
  * the budget allowed.
  */
-const TIME_LIMIT_MS = Number(process.env.FUZZ_TIME_LIMIT_MS ?? 2500);
+const TIME_LIMIT_MS = Number(process.env.FUZZ_TIME_LIMIT_MS ?? 2000);
 const SHRINK_BUDGET_MS = 4 * TIME_LIMIT_MS;
 /** The vitest timeout of one property: generous for the budgeted run, a day for an unbounded one. */
 export const PROPERTY_TIMEOUT_MS = TIME_LIMIT_MS > 0 ? 120_000 : 24 * 3_600_000;
