@@ -29,6 +29,9 @@ export const Priority = Type.Union([
 ]);
 export type Priority = Static<typeof Priority>;
 
+/** retry_count and max_retries are 32-bit counts: the store encodes integers exactly only up to 2^53. */
+export const MAX_RETRY_FIELD = 2_147_483_647;
+
 export const EventType = Type.String({ pattern: EVENT_TYPE_PATTERN, minLength: 1, maxLength: 128 });
 
 /** What a producer sends. Unknown top-level fields are rejected. */
@@ -45,8 +48,8 @@ export const EventInput = Type.Object(
     correlation_id: Type.Optional(Nullable(Uuid)),
     workflow_id: Type.Optional(Nullable(Uuid)),
     session_id: Type.Optional(Nullable(Uuid)),
-    retry_count: Type.Optional(Type.Integer({ minimum: 0 })),
-    max_retries: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+    retry_count: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_RETRY_FIELD })),
+    max_retries: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: MAX_RETRY_FIELD }))),
     expires_at: Type.Optional(Nullable(DateTime)),
   },
   { additionalProperties: false },

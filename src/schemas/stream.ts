@@ -2,7 +2,13 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Uuid } from './common.js';
 import { EventInput, EventTypeFilter, Priority, SEQ_PATTERN } from './event.js';
 
-const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
+/** Filter numbers stay within ±(2^53 − 1): larger ones are not exact in JSON and the store cannot encode them. */
+const Scalar = Type.Union([
+  Type.String({ maxLength: 1024 }),
+  Type.Number({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }),
+  Type.Boolean(),
+  Type.Null(),
+]);
 
 /** Subscription filters; `payload.<path>` keys compare one payload value for equality. */
 export const StreamFilters = Type.Object(
@@ -18,8 +24,9 @@ export const StreamFilters = Type.Object(
 );
 export type StreamFilters = Static<typeof StreamFilters> & Record<`payload.${string}`, string | number | boolean | null>;
 
-const MessageId = Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Number()]));
-const Cursor = Type.Union([Type.String({ pattern: SEQ_PATTERN }), Type.Integer({ minimum: 0 })]);
+export const MESSAGE_ID_MAX_LENGTH = 128;
+const MessageId = Type.Optional(Type.Union([Type.String({ maxLength: MESSAGE_ID_MAX_LENGTH }), Type.Number()]));
+const Cursor = Type.Union([Type.String({ pattern: SEQ_PATTERN }), Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })]);
 
 export const SubscribeMessage = Type.Object(
   {

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import type { ValidateFunction } from 'ajv';
 import type { Scope } from '../config.js';
 import type { Event } from '../schemas/event.js';
-import { CloseCode, type ClientMessage, type ControlFrame, type SubscribeMessage } from '../schemas/stream.js';
+import { CloseCode, MESSAGE_ID_MAX_LENGTH, type ClientMessage, type ControlFrame, type SubscribeMessage } from '../schemas/stream.js';
 import type { Committer } from '../events/committer.js';
 import { prepareEvent } from '../events/prepare.js';
 import { parseJson } from '../lib/json.js';
@@ -59,6 +59,13 @@ class Subscription implements Routable {
     this.eventTypes = spec.eventTypes;
     this.matches = streamMatcher(spec);
   }
+}
+
+/** An error frame carries the client's id only when it is one the protocol allows, so the frame stays valid. */
+function echoableId(id: unknown): string | number | undefined {
+  if (typeof id === 'string' && id.length <= MESSAGE_ID_MAX_LENGTH) return id;
+  if (typeof id === 'number' && Number.isFinite(id)) return id;
+  return undefined;
 }
 
 const REPLAY_PAGE = 500;
@@ -148,7 +155,7 @@ export class Connection implements EventSink {
       return;
     }
     const type = (message as { type?: unknown } | null)?.type;
-    const id = (message as { id?: string | number } | null)?.id;
+    const id = echoableId((message as { id?: unknown } | null)?.id);
     const validate = typeof type === 'string' ? this.ctx.validators.get(type) : undefined;
     if (!validate) {
       this.reject(id, 'unknown_type', `unknown message type ${JSON.stringify(type)}; expected subscribe, unsubscribe, publish or ping`);
