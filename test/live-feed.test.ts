@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Surreal } from 'surrealdb';
 import { pino } from 'pino';
 import { LiveFeed } from '../src/stream/live-feed.js';
@@ -8,7 +8,7 @@ import { migrate } from '../src/store/migrations.js';
 import { openConnection } from '../src/store/connection.js';
 import { prepareEvent } from '../src/events/prepare.js';
 import type { Event } from '../src/schemas/event.js';
-import { event, testConfig } from './helpers/app.js';
+import { event, testApp, testConfig } from './helpers/app.js';
 import { eventually } from './helpers/ws.js';
 
 let db: Surreal;
@@ -56,5 +56,35 @@ describe('commit_log purge', () => {
     expect(await repo.purgeCommitLog(new Date(0))).toBe(0);
     expect(await repo.purgeCommitLog(new Date(Date.now() + 60_000))).toBe(before);
     expect(await rows()).toBe(0);
+  });
+});
+
+describe('commit_log purge loop', () => {
+  it('runs every 30 s, and closing the app waits for a purge in progress', async () => {
+    // Only intervals are faked, so the app's purge tick can be fired at will; the store runs on real time.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const app = await testApp();
+      // A purge that takes a second: long enough that a close not waiting for it reaches the store first.
+      let purgeDone = false;
+      const purge = vi.spyOn(app.store.events, 'purgeCommitLog').mockImplementation(
+        () => new Promise<number>((resolve) => setTimeout(() => {
+          purgeDone = true;
+          resolve(0);
+        }, 1000)),
+      );
+      let purgeDoneAtStoreClose: boolean | undefined;
+      const closeStore = app.store.db.close.bind(app.store.db);
+      vi.spyOn(app.store.db, 'close').mockImplementation(() => {
+        purgeDoneAtStoreClose = purgeDone;
+        return closeStore();
+      });
+      vi.advanceTimersByTime(30_000);
+      await vi.waitFor(() => expect(purge).toHaveBeenCalledTimes(1));
+      await app.close();
+      expect(purgeDoneAtStoreClose).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
