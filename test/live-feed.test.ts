@@ -47,6 +47,34 @@ describe('LiveFeed', () => {
   });
 });
 
+describe('LiveFeed under a busy process', () => {
+  it('waits for late notifications instead of reading their commits from the store', async () => {
+    // Every notification arrives 700 ms late (commit → notification was measured up to ~400 ms under load).
+    const live = db.live.bind(db);
+    const spy = vi.spyOn(db, 'live').mockImplementation(((table: Parameters<typeof db.live>[0]) =>
+      live(table).then((subscription) => {
+        const subscribe = subscription.subscribe.bind(subscription);
+        subscription.subscribe = (listener) => subscribe((message) => void setTimeout(() => listener(message), 700));
+        return subscription;
+      })) as typeof db.live);
+    const warnings: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+    const delivered: number[] = [];
+    const feed = new LiveFeed(db, repo, log, (events) => delivered.push(...events.map((e) => e.seq)));
+    try {
+      await feed.start();
+      const committed: Event[] = [];
+      for (let i = 0; i < 5; i++) committed.push(...(await commit(2)));
+      await vi.waitFor(() => expect(delivered).toEqual(committed.map((e) => e.seq)), { timeout: 5000 });
+      expect(warnings).toEqual([]);
+      expect(feed.stats).toEqual({ repairs: 0, repairedEvents: 0, lateNotifications: 0 });
+    } finally {
+      spy.mockRestore();
+      await feed.stop();
+    }
+  });
+});
+
 describe('commit_log purge', () => {
   it('deletes the rows older than the cutoff and none newer', async () => {
     for (let i = 0; i < 25; i++) await commit(1);
