@@ -42,10 +42,9 @@ async function worker(mode: Mode, dir: string, events: number): Promise<void> {
   const { EventRepository } = await import('../src/store/event-repository.js');
   const { toRecords } = await import('../src/store/event-rows.js');
   const { prepareEvent } = await import('../src/events/prepare.js');
+  const { loadConfig } = await import('../src/config.js');
 
-  const db = await openConnection({
-    url: `rocksdb://${join(dir, 'db')}`, namespace: 'herald', database: 'herald', username: '', password: '', connectTimeoutMs: 30_000,
-  });
+  const db = await openConnection({ ...loadConfig({}).db, url: `rocksdb://${join(dir, 'db')}`, connectTimeoutMs: 30_000 });
   await migrate(db);
   const repo = new EventRepository(db);
   let notifications = 0;

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost, webhooks), or all of them.
+ * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost, webhooks, soak), or all
+ * of them but soak (11 minutes; run it by name).
  * Each scenario starts its own servers as child processes on fresh temp dirs and stops them at the end.
  */
 import { execFileSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { runFanout } from './fanout.js';
 import { runHistory } from './history.js';
 import { runLiveCost } from './live-cost.js';
 import { runPublish } from './publish.js';
+import { runSoak } from './soak.js';
 import { runWebhooks } from './webhooks.js';
 
 const SCENARIOS: Record<string, () => Promise<unknown>> = {
@@ -17,7 +19,10 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   fanout: runFanout,
   'live-cost': runLiveCost,
   webhooks: runWebhooks,
+  soak: runSoak,
 };
+/** Run only when named. */
+const LONG = new Set(['soak']);
 
 const names = process.argv.slice(2).filter((a) => a !== '--');
 const unknown = names.filter((n) => !(n in SCENARIOS));
@@ -25,7 +30,7 @@ if (unknown.length > 0) {
   console.error(`unknown scenario(s): ${unknown.join(', ')}; choose from: ${Object.keys(SCENARIOS).join(', ')}`);
   process.exit(2);
 }
-const selected = names.length > 0 ? names : Object.keys(SCENARIOS);
+const selected = names.length > 0 ? names : Object.keys(SCENARIOS).filter((n) => !LONG.has(n));
 
 const git = (...args: string[]) => {
   try {

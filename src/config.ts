@@ -8,6 +8,8 @@ const duration = (def: string, description: string) =>
   Type.String({ pattern: DURATION, default: def, description });
 const integer = (def: string, description: string) =>
   Type.String({ pattern: '^\\d+$', default: def, description });
+const bytes = (def: string, description: string) =>
+  Type.String({ pattern: '^\\d+(KiB|MiB|GiB)?$', default: def, description });
 
 /** Every environment variable Herald reads, with its default. The README's table mirrors this schema. */
 export const EnvSchema = Type.Object({
@@ -27,6 +29,9 @@ export const EnvSchema = Type.Object({
   HERALD_DB_USER: Type.String({ default: '', description: 'SurrealDB user (remote only)' }),
   HERALD_DB_PASS: Type.String({ default: '', description: 'SurrealDB password (remote only)' }),
   HERALD_DB_CONNECT_TIMEOUT: duration('10s', 'Give up opening the database after this long'),
+  HERALD_ROCKSDB_WRITE_BUFFER_SIZE: bytes('16MiB', 'Embedded RocksDB: size of one memtable (bytes, KiB, MiB or GiB)'),
+  HERALD_ROCKSDB_MAX_WRITE_BUFFER_NUMBER: integer('2', 'Embedded RocksDB: most memtables held in memory'),
+  HERALD_ROCKSDB_BLOCK_CACHE_SIZE: bytes('32MiB', 'Embedded RocksDB: block cache size (bytes, KiB, MiB or GiB)'),
   HERALD_API_KEYS: Type.String({
     default: '',
     pattern: '^$|^[^:,\\s]+:(publish|read|admin)(\\+(publish|read|admin))*(,[^:,\\s]+:(publish|read|admin)(\\+(publish|read|admin))*)*$',
@@ -93,6 +98,11 @@ export const ConfigSchema = Type.Object({
     username: Type.String(),
     password: Type.String(),
     connectTimeoutMs: Type.Integer({ minimum: 1 }),
+    rocksdb: Type.Object({
+      writeBufferSize: Type.Integer({ minimum: 1 }),
+      maxWriteBufferNumber: Type.Integer({ minimum: 1 }),
+      blockCacheSize: Type.Integer({ minimum: 0 }),
+    }),
   }),
   apiKeys: Type.Array(
     Type.Object({
@@ -177,6 +187,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       username: env.HERALD_DB_USER,
       password: env.HERALD_DB_PASS,
       connectTimeoutMs: Math.max(1, parseDuration(env.HERALD_DB_CONNECT_TIMEOUT)),
+      rocksdb: {
+        writeBufferSize: parseBytes(env.HERALD_ROCKSDB_WRITE_BUFFER_SIZE),
+        maxWriteBufferNumber: Number(env.HERALD_ROCKSDB_MAX_WRITE_BUFFER_NUMBER),
+        blockCacheSize: parseBytes(env.HERALD_ROCKSDB_BLOCK_CACHE_SIZE),
+      },
     },
     apiKeys: parseApiKeys(env.HERALD_API_KEYS),
     bodyLimit: Number(env.HERALD_BODY_LIMIT),
@@ -224,6 +239,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const configProblems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.path}: ${e.message}`);
   if (configProblems.length > 0) throw new ConfigError(`invalid configuration:\n  ${configProblems.join('\n  ')}`);
   return config;
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+function parseBytes(text: string): number {
+  const [, digits = '0', unit = ''] = /^(\d+)(\D*)$/.exec(text) ?? [];
+  return Number(digits) * (BYTE_UNITS[unit] ?? 1);
 }
 
 function parseApiKeys(text: string): Config['apiKeys'] {

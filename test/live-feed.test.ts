@@ -8,7 +8,7 @@ import { migrate } from '../src/store/migrations.js';
 import { openConnection } from '../src/store/connection.js';
 import { prepareEvent } from '../src/events/prepare.js';
 import type { Event } from '../src/schemas/event.js';
-import { event, testConfig } from './helpers/app.js';
+import { event, testApp, testConfig } from './helpers/app.js';
 
 let db: Surreal;
 let repo: EventRepository;
@@ -46,6 +46,34 @@ describe('LiveFeed', () => {
   });
 });
 
+describe('LiveFeed under a busy process', () => {
+  it('waits for late notifications instead of reading their commits from the store', async () => {
+    // Every notification arrives 700 ms late (commit → notification was measured up to ~400 ms under load).
+    const live = db.live.bind(db);
+    const spy = vi.spyOn(db, 'live').mockImplementation(((table: Parameters<typeof db.live>[0]) =>
+      live(table).then((subscription) => {
+        const subscribe = subscription.subscribe.bind(subscription);
+        subscription.subscribe = (listener) => subscribe((message) => void setTimeout(() => listener(message), 700));
+        return subscription;
+      })) as typeof db.live);
+    const warnings: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+    const delivered: number[] = [];
+    const feed = new LiveFeed(db, repo, log, (events) => delivered.push(...events.map((e) => e.seq)));
+    try {
+      await feed.start();
+      const committed: Event[] = [];
+      for (let i = 0; i < 5; i++) committed.push(...(await commit(2)));
+      await vi.waitFor(() => expect(delivered).toEqual(committed.map((e) => e.seq)), { timeout: 5000 });
+      expect(warnings).toEqual([]);
+      expect(feed.stats).toEqual({ repairs: 0, repairedEvents: 0, lateNotifications: 0 });
+    } finally {
+      spy.mockRestore();
+      await feed.stop();
+    }
+  });
+});
+
 describe('commit_log purge', () => {
   it('deletes the rows older than the cutoff and none newer', async () => {
     for (let i = 0; i < 25; i++) await commit(1);
@@ -55,5 +83,35 @@ describe('commit_log purge', () => {
     expect(await repo.purgeCommitLog(new Date(0))).toBe(0);
     expect(await repo.purgeCommitLog(new Date(Date.now() + 60_000))).toBe(before);
     expect(await rows()).toBe(0);
+  });
+});
+
+describe('commit_log purge loop', () => {
+  it('runs every 30 s, and closing the app waits for a purge in progress', async () => {
+    // Only intervals are faked, so the app's purge tick can be fired at will; the store runs on real time.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const app = await testApp();
+      // A purge that takes a second: long enough that a close not waiting for it reaches the store first.
+      let purgeDone = false;
+      const purge = vi.spyOn(app.store.events, 'purgeCommitLog').mockImplementation(
+        () => new Promise<number>((resolve) => setTimeout(() => {
+          purgeDone = true;
+          resolve(0);
+        }, 1000)),
+      );
+      let purgeDoneAtStoreClose: boolean | undefined;
+      const closeStore = app.store.db.close.bind(app.store.db);
+      vi.spyOn(app.store.db, 'close').mockImplementation(() => {
+        purgeDoneAtStoreClose = purgeDone;
+        return closeStore();
+      });
+      vi.advanceTimersByTime(30_000);
+      await vi.waitFor(() => expect(purge).toHaveBeenCalledTimes(1));
+      await app.close();
+      expect(purgeDoneAtStoreClose).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

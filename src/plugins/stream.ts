@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
+import { every } from '../lib/periodic.js';
 import { makeAjv } from '../lib/validation.js';
 import type { HistoryQuery } from '../schemas/event.js';
 import { CLIENT_MESSAGES, CloseCode } from '../schemas/stream.js';
@@ -27,6 +28,7 @@ declare module 'fastify' {
 
 /** How long commit_log rows are kept: the feed needs seconds; the rest is slack for a slow reconnect. */
 const COMMIT_LOG_KEEP_MS = 5 * 60_000;
+const COMMIT_LOG_PURGE_MS = 30_000;
 
 export default fp(
   async (app) => {
@@ -55,11 +57,15 @@ export default fp(
 
     await feed.start();
 
-    const purge = setInterval(() => {
-      app.store.events.purgeCommitLog(new Date(Date.now() - COMMIT_LOG_KEEP_MS)).catch((err: unknown) => log.warn({ err }, 'commit_log purge failed'));
-    }, 30_000);
-    purge.unref();
-    app.addHook('onClose', async () => clearInterval(purge));
+    // One purge at a time, and close waits for a running one: the store must not close under it.
+    const purge = every(COMMIT_LOG_PURGE_MS, () =>
+      app.store.events.purgeCommitLog(new Date(Date.now() - COMMIT_LOG_KEEP_MS)).then(
+        () => {},
+        (err: unknown) => log.warn({ err }, 'commit_log purge failed'),
+      ));
+    app.addHook('onClose', async () => {
+      await purge.stop();
+    });
 
     app.decorate('stream', {
       router,

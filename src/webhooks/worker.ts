@@ -67,6 +67,13 @@ const FULL_SCAN_MS = 30_000;
 /** Outcomes are written once this many are queued, or after SETTLE_DELAY_MS: fewer, larger transactions. */
 const SETTLE_BATCH = 32;
 const SETTLE_DELAY_MS = 2;
+const CONFLICT_RETRIES = 20;
+
+/**
+ * Write conflicts on the delivery queue in this process: `retried` ones succeeded on a later attempt,
+ * `exhausted` ones failed CONFLICT_RETRIES times and were logged as errors. Read by tests (and metrics).
+ */
+export const writeConflicts = { retried: 0, exhausted: 0 };
 
 /**
  * The webhook delivery loop of one process. It leases due deliveries from the database (so replicas never
@@ -182,8 +189,8 @@ export class DeliveryWorker {
     if (now - this.lastMaintenance < Math.min(this.options.leaseMs / 3, 5000)) return;
     this.lastMaintenance = now;
     const clockNow = this.deps.clock.now();
-    await this.deps.deliveries.renew(this.id, [...this.held.values()], clockNow + this.options.leaseMs);
-    const reaped = await this.deps.deliveries.reapExpiredLeases(clockNow, REAP_BATCH);
+    await this.retryConflicts('renew', () => this.deps.deliveries.renew(this.id, [...this.held.values()], clockNow + this.options.leaseMs));
+    const reaped = await this.retryConflicts('reap', () => this.deps.deliveries.reapExpiredLeases(clockNow, REAP_BATCH));
     if (reaped > 0) {
       // They went back with their old due times, below what this worker has claimed: read the ranges whole.
       this.forgetClaimedRanges();
@@ -206,19 +213,35 @@ export class DeliveryWorker {
   }
 
   private async claim(n: number): Promise<DeliveryRow[]> {
-    for (let attempt = 1; ; attempt++) {
+    const rows = await this.retryConflicts('claim', () => {
       const now = this.deps.clock.now();
+      return this.deps.deliveries.claim(this.id, now, n, now + this.options.leaseMs, this.claimFrom());
+    });
+    for (const row of rows) {
+      if (row.next_attempt_at === null) continue;
+      const key = queueKey(row.rank, row.next_attempt_at);
+      if (key > (this.claimedUpTo[row.rank] ?? 0)) this.claimedUpTo[row.rank] = key;
+    }
+    return rows;
+  }
+
+  /**
+   * Runs a queue write again when RocksDB aborts it for a conflict with another claimer or this worker's own
+   * renew/settle: an expected outcome of sharing the queue, so it is counted and logged at debug; only a
+   * write that still conflicts after CONFLICT_RETRIES attempts reaches the caller (which logs it as an error).
+   */
+  private async retryConflicts<T>(operation: string, write: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
       try {
-        const rows = await this.deps.deliveries.claim(this.id, now, n, now + this.options.leaseMs, this.claimFrom());
-        for (const row of rows) {
-          if (row.next_attempt_at === null) continue;
-          const key = queueKey(row.rank, row.next_attempt_at);
-          if (key > (this.claimedUpTo[row.rank] ?? 0)) this.claimedUpTo[row.rank] = key;
-        }
-        return rows;
+        return await write();
       } catch (err) {
-        // Two claimers read the same row: RocksDB aborts one of them. Take another look.
-        if (!isWriteConflict(err) || attempt >= 20) throw err;
+        if (!isWriteConflict(err)) throw err;
+        if (attempt >= CONFLICT_RETRIES) {
+          writeConflicts.exhausted += 1;
+          throw err;
+        }
+        writeConflicts.retried += 1;
+        this.deps.log.debug({ err, operation, attempt }, 'webhook queue write conflict; retrying');
         await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
       }
     }
@@ -379,7 +402,7 @@ export class DeliveryWorker {
       while (this.settleQueue.length > 0) {
         const batch = this.settleQueue.splice(0, 500);
         try {
-          await this.deps.deliveries.settle(this.id, batch.map((b) => b.settlement));
+          await this.retryConflicts('settle', () => this.deps.deliveries.settle(this.id, batch.map((b) => b.settlement)));
         } catch (err) {
           this.deps.log.error({ err, count: batch.length }, 'could not record webhook outcomes; retrying');
           this.settleQueue.unshift(...batch);
