@@ -53,6 +53,18 @@ describe('integers beyond what the store encodes exactly', () => {
   });
 });
 
+describe('expiries before 1970 with a fraction of a second', () => {
+  it.each(['1969-12-31T23:59:59.5Z', '0000-01-01T00:00:00.1Z'])('are stored (%s) and the event counts as expired', async (expires_at) => {
+    const before = await countEvents(app);
+    const res = await app.inject({ method: 'POST', url: '/events', payload: event({ expires_at }) });
+    expect(res.statusCode).toBe(201);
+    expect(res.json().event.expires_at).toBe(new Date(expires_at).toISOString());
+    expect(await countEvents(app)).toBe(before + 1);
+    const read = await app.inject({ method: 'GET', url: `/events/${res.json().event.event_id}` });
+    expect(read.statusCode).toBe(404);
+  });
+});
+
 describe('WebSocket error frames', () => {
   it.each([{ constructor: 1 }, true, null, [1], 'x'.repeat(129)])('do not echo an id the protocol does not allow (%j)', async (id) => {
     const client = await connect(url);

@@ -36,6 +36,8 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
  * never become a Fastify request: the answer is written to the socket, in the one error shape. A Fastify
  * server option.
  */
+const CLIENT_ERROR_LINGER_MS = 2000;
+
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, body] =
@@ -43,13 +45,18 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): 
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, errorBody('request_timeout', 'the request was not received in time')]
         : [400, errorBody('bad_request', 'the request is not valid HTTP')];
   const text = JSON.stringify(body);
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
-    );
+  if (!socket.writable) {
+    socket.destroy(err);
+    return;
   }
-  socket.destroy(err);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  );
+  // Closing with unread input makes the kernel reset the connection, and the reset can overtake the answer:
+  // read and drop what the client is still sending, for a moment, then let go.
+  socket.resume();
+  setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
 }
 
 /** The JSON body parser (lib/json.ts: the rule WebSocket messages follow too), validation and the one error shape. */

@@ -76,7 +76,11 @@ export type ControlFrame = Static<typeof ControlFrame>;
 /** Close codes of DESIGN.md: 4000–4499 reconnect and resume, 4500–4999 do not reconnect. */
 export const CloseCode = {
   goingAway: 1001,
+  /** Sent by the ws library for a text frame that is not UTF-8, before Herald reads it. */
+  invalidUtf8: 1007,
   policyViolation: 1008,
+  /** Sent by the ws library for a frame over its own limit (4× HERALD_WS_MAX_MESSAGE). */
+  frameTooBig: 1009,
   slowConsumer: 4000,
   tooBig: 4503,
 } as const;

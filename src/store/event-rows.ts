@@ -53,6 +53,13 @@ export const refIds = (eventId: string): RecordId<'event_ref'>[] =>
   Object.values(REF_FIELDS).map((kind) => new RecordId('event_ref', `${eventId}:${kind}`));
 export const expiryId = (eventId: string): RecordId<'event_expiry'> => new RecordId('event_expiry', eventId);
 
+/**
+ * The SDK cannot encode a pre-1970 datetime with a fraction of a second (its nanoseconds come out negative).
+ * Any expiry up to the epoch is long past, so cleanup treats it alike; the event's own document keeps the
+ * time as given.
+ */
+const expiryDate = (expiresAt: string): Date => new Date(Math.max(0, Date.parse(expiresAt)));
+
 export function toRecords(events: Event[], receivedAt: Date): EventRecords {
   const records: EventRecords = { events: [], refs: [], expiries: [] };
   for (const event of events) {
@@ -72,7 +79,7 @@ export function toRecords(events: Event[], receivedAt: Date): EventRecords {
       records.refs.push({ id: new RecordId('event_ref', `${event.event_id}:${REF_FIELDS[field]}`), ref: refKey(field, value), seq: event.seq, event: id });
     }
     if (event.expires_at !== null) {
-      records.expiries.push({ id: expiryId(event.event_id), expires_at: new Date(event.expires_at), event: id });
+      records.expiries.push({ id: expiryId(event.event_id), expires_at: expiryDate(event.expires_at), event: id });
     }
   }
   return records;
