@@ -77,14 +77,14 @@ describe('locked data directory', () => {
     const dataDir = join(makeTempDir('locked'), 'data');
     const first = await spawnServer({ dataDir });
 
-    const second = await startServerProcess({ dataDir });
-    // Well under HERALD_DB_CONNECT_TIMEOUT (10 s): the lock error must end startup, not the open timeout.
-    const exit = await exitWithin(second, 20_000);
+    // The open timeout is set far above the wait below, so an exit at all shows the lock error ended startup.
+    const second = await startServerProcess({ dataDir, env: { HERALD_DB_CONNECT_TIMEOUT: '300s' } });
+    const exit = await exitWithin(second, 50_000);
     const output = second.output();
     console.log(`[locked] second server exited with ${JSON.stringify({ code: exit.code, signal: exit.signal })} after ${Math.round(exit.ms)} ms: ${output.trim()}`);
     expect(exit.signal, output).toBeNull();
     expect(exit.code, output).not.toBe(0);
-    expect(exit.ms, output).toBeLessThan(8_000);
+    expect(output).not.toMatch(/no answer within/);
     expect(output).toMatch(/locked/i);
     expect(output).toContain(dataDir);
 
@@ -173,10 +173,9 @@ describe('graceful shutdown', () => {
         `${Math.round(shutdownMs)} ms after SIGTERM`,
     );
 
-    // A clean exit well inside HERALD_SHUTDOWN_TIMEOUT (10 s), not the deadline's exit(1). Soft, so that a
-    // failure here still runs the durability checks below.
+    // A clean exit, not the exit(1) of the HERALD_SHUTDOWN_TIMEOUT deadline. Soft, so that a failure here
+    // still runs the durability checks below.
     expect.soft(exit, server.output()).toMatchObject({ code: 0, signal: null });
-    expect.soft(shutdownMs, 'ms from SIGTERM to exit').toBeLessThan(10_000);
     expect(acked.length).toBeGreaterThan(0);
     // Every request either got an ack or was visibly refused (503, refused, or its connection closed before
     // the server read it — the client saw no answer and retries with the same event_id). Nothing hung.
