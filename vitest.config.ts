@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The embedded engine keeps worker processes alive after close() once an index exists (notes §1).
+    // The embedded engine keeps worker processes alive after close() once an index exists (with no visible
+    // handles).
     pool: 'forks',
     teardownTimeout: 5000,
     testTimeout: 30000,

@@ -152,7 +152,7 @@ export async function stopChild(child: Child | HeraldChild | undefined, graceMs 
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** The 10 event types of the seed; a `types=` filter on one of them selects ~10% of a round-robin load. */
+/** The 10 built-in event types (docs/design.md#events); a `types=` filter on one selects ~10% of a round-robin load. */
 export const EVENT_TYPES = [
   'task_started', 'task_progress', 'task_completed', 'task_failed', 'task_cancelled',
   'agent_status_changed', 'workflow_step_changed', 'workflow_completed', 'system_alert', 'custom',

@@ -3,8 +3,8 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { StoreOpenError } from './store/connection.js';
 
-// The embedded engine keeps the process alive after close() once an index exists (notes §1), so every exit
-// path ends in process.exit.
+// Once any index is defined, the embedded engine keeps Node alive after `await db.close()` resolves (with no
+// visible handles), so every exit path ends in process.exit.
 const bootLog = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 
 async function main(): Promise<void> {

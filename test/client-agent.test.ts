@@ -1,4 +1,7 @@
-/** `EventAwareAgent`: the seed's task lifecycle, published under the agent's name with the task's ids. */
+/**
+ * `EventAwareAgent`: the task lifecycle (task_started, then task_completed or task_failed), published under
+ * the agent's name with the task's ids.
+ */
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -19,7 +22,7 @@ describe('EventAwareAgent', () => {
     await app.close();
   });
 
-  /** Another agent watching a workflow, as the seed's agents watch each other; resolves at `count` events. */
+  /** Another agent watching a workflow, as agents watch each other; resolves at `count` events. */
   async function watch(workflowId: string, count: number) {
     const observer = new EventAwareAgent('observer', client);
     let done: (events: HeraldEvent[]) => void = () => undefined;

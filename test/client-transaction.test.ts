@@ -1,4 +1,4 @@
-/** `transaction()`, the seed's event_transaction made atomic, against a real app. */
+/** `transaction()`: a group of events published atomically (all stored or none), against a real app. */
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';

@@ -3,10 +3,10 @@
  *
  * "Acknowledged" means the client received 201 (created) or 200 (already stored) for POST /events. Herald
  * sends that response only after the committer's RocksDB transaction holding the event has committed, and
- * the store runs with sync=every (the rocksdb:// default, notes §3), so the commit is fsynced first. An acked
- * event must therefore survive a SIGKILL at any moment, exactly once. Requests that were in flight when the
- * process died got no answer; they may or may not be stored (the client would retry them with the same
- * event_id), but never twice.
+ * the store runs with sync=every (the rocksdb:// default: one fsync per commit, docs/storage.md), so the
+ * commit is fsynced first. An acked event must therefore survive a SIGKILL at any moment, exactly once.
+ * Requests that were in flight when the process died got no answer; they may or may not be stored (the
+ * client would retry them with the same event_id), but never twice.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';

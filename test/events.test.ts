@@ -14,7 +14,7 @@ afterAll(async () => {
 const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as object });
 
 describe('POST /events', () => {
-  it('stores an event with the seed defaults and a server seq', async () => {
+  it('stores an event with the documented defaults and a server seq', async () => {
     const res = await post('/events', event());
     expect(res.statusCode).toBe(201);
     const stored = res.json().event;

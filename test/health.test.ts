@@ -11,7 +11,7 @@ afterAll(async () => {
 });
 
 describe('health and readiness', () => {
-  it('reports ok with the store up and the last seq, on both paths the seed page and probes use', async () => {
+  it('reports ok with the store up and the last seq, on both paths the original browser page and probes use', async () => {
     await app.inject({ method: 'POST', url: '/events', payload: event() });
     for (const url of ['/health', '/api/health']) {
       const res = await app.inject({ url });

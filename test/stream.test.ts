@@ -23,7 +23,7 @@ const publish = async (over: Record<string, unknown> = {}) => {
 const subscriptions = () => app.stream.router.size;
 const types = (frames: Array<Record<string, unknown>>) => frames.map((f) => f.event_type);
 
-describe('the seed page protocol', () => {
+describe("the original page's protocol (plain event frames)", () => {
   it('subscribes with {type, event_types} and gets exactly the matching events, no control frames', async () => {
     const before = subscriptions();
     const client = await connect(`${base}/events`);

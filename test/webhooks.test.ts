@@ -89,7 +89,7 @@ function expectedSignature(secret: string, id: string, timestamp: string, body: 
 }
 
 describe('webhook delivery', () => {
-  it('POSTs the seed body with Standard Webhooks headers a receiver can verify, and records the attempt', async () => {
+  it('POSTs {event, subscription} with Standard Webhooks headers a receiver can verify, and records the attempt', async () => {
     const h = await harness(() => ({ status: 204 }));
     const published = await h.publish({ payload: { n: 1 } });
     await h.receiver.until((r) => r.length === 1);
@@ -383,7 +383,7 @@ describe('deliveries API', () => {
 });
 
 describe('subscription rules', () => {
-  it("deactivates subscriptions idle longer than HERALD_SUBSCRIPTION_INACTIVE_AFTER (the seed's 7-day rule)", async () => {
+  it('deactivates subscriptions idle longer than HERALD_SUBSCRIPTION_INACTIVE_AFTER (7 days by default)', async () => {
     const app = await testApp({ HERALD_CLEANUP_INTERVAL: '20ms', HERALD_SUBSCRIPTION_INACTIVE_AFTER: '7d' });
     open.push(() => app.close());
     const make = async (name: string) => (await app.inject({ method: 'POST', url: '/subscriptions', payload: { subscriber_name: name } })).json().subscription_id as string;

@@ -15,7 +15,7 @@ export interface AgentTask {
   description?: string;
   workflow_id?: string | null;
   session_id?: string | null;
-  /** Groups the task's events (the seed: a fresh one per task, which is the default). */
+  /** Groups the task's events; by default a fresh one per task, as the original Python agent did. */
   correlation_id?: string;
 }
 
@@ -30,12 +30,12 @@ export interface TaskContext {
 }
 
 /**
- * The seed's `EventAwareAgent`: an agent that publishes under its own name and reports each task's life
- * (`task_started`, then `task_completed` or `task_failed`), with the task's workflow, session and
- * correlation ids on every event.
+ * `EventAwareAgent`, named after the original Python agent class: an agent that publishes under its own name
+ * and reports each task's life (`task_started`, then `task_completed` or `task_failed`), with the task's
+ * workflow, session and correlation ids on every event.
  */
 export class EventAwareAgent {
-  /** Tasks in flight, oldest first; the agent-level publish methods use the newest (the seed's `_correlation_id`). */
+  /** Tasks in flight, oldest first; the agent-level publish methods use the newest (the Python agent's `_correlation_id`). */
   private readonly running: TaskIds[] = [];
   private readonly streams = new Set<StreamHandle>();
 
@@ -49,7 +49,7 @@ export class EventAwareAgent {
     return this.publishWith(this.running.at(-1) ?? {}, eventType, payload, options);
   }
 
-  /** `task_progress` with `{progress, message, agent}` and any extra fields, as the seed sends it. */
+  /** `task_progress` with `{progress, message, agent}` and any extra fields, as the original Python agent sent it. */
   publishProgress(progress: number, message: string, metadata: Record<string, unknown> = {}): Promise<HeraldEvent> {
     return this.publishEvent('task_progress', progressPayload(this.name, progress, message, metadata));
   }
@@ -66,7 +66,7 @@ export class EventAwareAgent {
     return stream;
   }
 
-  /** Ends every subscription this agent opened (the seed's `cleanup_events`). */
+  /** Ends every subscription this agent opened (`cleanup_events` in the Python agent). */
   close(): void {
     for (const stream of this.streams) stream.close();
     this.streams.clear();

@@ -67,7 +67,7 @@ export class HeraldClient {
     return new ResumableStream(this.http, webSocketConstructor(this.WebSocketImpl), options, onEvent);
   }
 
-  /** The seed's `event_transaction`; see `runTransaction`. */
+  /** Publishes a group of events atomically (`event_transaction` of the Python client); see `runTransaction`. */
   transaction<T>(
     correlationId: string,
     fn: (tx: TransactionPublisher) => Promise<T> | T,

@@ -30,9 +30,10 @@ interface Publisher {
 }
 
 /**
- * The seed's `event_transaction`, made atomic: the buffered events go out as one `POST /events/batch`
- * (all stored or none). When the callback throws, or the batch is refused as invalid, nothing of it is
- * stored and a `system_alert` `{error, failed_events}` with the correlation id says so; the error is rethrown.
+ * `event_transaction` (the original Python client's name for it), made atomic: the buffered events go out as
+ * one `POST /events/batch` (all stored or none). When the callback throws, or the batch is refused as
+ * invalid, nothing of it is stored and a `system_alert` `{error, failed_events}` with the correlation id says
+ * so; the error is rethrown.
  */
 export async function runTransaction<T>(
   client: Publisher,

@@ -4,7 +4,10 @@ import type { Event, EventInput } from '../schemas/event.js';
 /** An event with every default applied, waiting for the committer to give it a seq. */
 export type PreparedEvent = Omit<Event, 'seq'>;
 
-/** Fills the seed's defaults; timestamps are normalized to UTC ISO-8601 so stored and echoed forms agree. */
+/**
+ * Fills the documented defaults (docs/design.md#events); timestamps are normalized to UTC ISO-8601 so stored
+ * and echoed forms agree.
+ */
 export function prepareEvent(input: EventInput, now: Date, correlationId?: string): PreparedEvent {
   return {
     event_id: input.event_id ?? randomUUID(),

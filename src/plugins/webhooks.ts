@@ -69,8 +69,9 @@ export default fp(
 const PURGE_CHUNK = 1000;
 
 /**
- * Every HERALD_CLEANUP_INTERVAL: the seed's rule that deactivates subscriptions with no delivery for
- * HERALD_SUBSCRIPTION_INACTIVE_AFTER, and HERALD_DELIVERY_RETENTION for settled deliveries.
+ * Every HERALD_CLEANUP_INTERVAL: the inactivity rule that deactivates subscriptions with no delivery for
+ * HERALD_SUBSCRIPTION_INACTIVE_AFTER (docs/webhooks.md), and HERALD_DELIVERY_RETENTION for settled
+ * deliveries.
  */
 function startHousekeeping(app: FastifyInstance): { stop: () => Promise<void> } {
   const { inactiveAfterMs } = app.config.subscriptions;

@@ -9,7 +9,7 @@ import { toDelivery, type DeliveryRow } from '../store/delivery-rows.js';
 const LIST_SCAN_BUDGET = 5000;
 const LIST_CHUNK = 500;
 
-/** Webhook deliveries and their attempts (DESIGN.md "HTTP API"); admin scope. */
+/** Webhook deliveries and their attempts (docs/webhooks.md, docs/design.md#http-api); admin scope. */
 const deliveries: FastifyPluginAsyncTypebox = async (app) => {
   const repo = app.store.deliveries;
 

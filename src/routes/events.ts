@@ -62,7 +62,7 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: HistoryPage, ...errorResponses },
     },
     handler: async (request) => readHistory(app.store.events, parseHistoryQuery(request.query)),
-    // The same path upgrades to the live stream (DESIGN.md: WebSocket /events).
+    // The same path upgrades to the live stream (`GET /events` with `Upgrade: websocket`, docs/websocket.md).
     wsHandler: (socket, request) => app.stream.accept(socket, request),
   });
 

@@ -23,7 +23,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
       last_seq: lastSeq,
     };
   };
-  const schema = { summary: 'Liveness and store status (the seed page polls /api/health)', response: { 200: Health, 503: Health } };
+  const schema = { summary: 'Liveness and store status (the original browser page polls /api/health)', response: { 200: Health, 503: Health } };
   for (const url of ['/health', '/api/health']) {
     app.get(url, { schema, logLevel: 'warn' }, async (_request, reply) => {
       const body = await report();

@@ -12,7 +12,7 @@ import { HttpError } from '../lib/http-error.js';
 import { generateSecret } from '../webhooks/signer.js';
 import { UnsafeUrlError, checkCallbackUrl } from '../webhooks/url-guard.js';
 
-/** Webhook subscriptions (DESIGN.md "Subscriptions"); every route needs the admin scope. */
+/** Webhook subscriptions (docs/webhooks.md, docs/design.md#webhooks); every route needs the admin scope. */
 const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
   const repo = app.store.subscriptions;
   const notFound = (id: string) => new HttpError(404, 'not_found', `no subscription ${id}`);

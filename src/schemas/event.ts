@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DateTime, JsonObject, JsonObjectInput, Nullable, Uuid } from './common.js';
 
-/** The seed's ten types (task_started … custom) or any dotted name. */
+/** The ten built-in types (task_started … custom) or any dotted name; see docs/design.md#events. */
 export const EVENT_TYPE_PATTERN = '^[a-z0-9_]+([.:-][a-z0-9_]+)*$';
 /** A history/subscription type filter: an event type where `*` may stand for any run of characters. */
 export const EVENT_TYPE_FILTER_PATTERN = '^[a-z0-9_*]+([.:-][a-z0-9_*]+)*$';

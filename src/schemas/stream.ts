@@ -73,7 +73,7 @@ export const ControlFrame = Type.Union([
 ]);
 export type ControlFrame = Static<typeof ControlFrame>;
 
-/** Close codes of DESIGN.md: 4000–4499 reconnect and resume, 4500–4999 do not reconnect. */
+/** Close codes: 4000–4499 reconnect and resume, 4500–4999 do not reconnect (docs/websocket.md lists them). */
 export const CloseCode = {
   goingAway: 1001,
   /** Sent by the ws library for a text frame that is not UTF-8, before Herald reads it. */

@@ -37,10 +37,10 @@ export class DeliveryRepository {
   constructor(private readonly db: Surreal) {}
 
   /**
-   * Leases up to `n` due deliveries, critical first and then by due time, in one UPDATE: concurrent
-   * claimers on RocksDB either get disjoint rows or a write-conflict error to retry (notes §5). `now` is a
-   * parameter, never time::now(), so each rank's range is an index range. `from` (per rank) skips the
-   * start of a range the caller knows to be claimed already: RocksDB keeps deleted index entries until
+   * Leases up to `n` due deliveries, critical first and then by due time, in one UPDATE: concurrent claimers
+   * on RocksDB either get disjoint rows or a write-conflict error to retry (docs/storage.md, "Why RocksDB").
+   * `now` is a parameter, never time::now(), so each rank's range is an index range. `from` (per rank) skips
+   * the start of a range the caller knows to be claimed already: RocksDB keeps deleted index entries until
    * compaction, and walking tens of thousands of them made each claim 3–6× slower after a burst (measured).
    */
   async claim(worker: string, nowMs: number, n: number, leaseUntil: number, from?: readonly number[]): Promise<DeliveryRow[]> {

@@ -7,9 +7,9 @@ import { SEQ_MAX, padSeq } from './event-rows.js';
 export const PRIORITY_RANK: Record<Priority, number> = { critical: 0, high: 1, normal: 2, low: 3 };
 export const RANKS = [0, 1, 2, 3] as const;
 /**
- * `queue_key` = rank × 10¹³ + due time in epoch ms: one ascending number per claimable delivery, so a
- * claim reads each rank's due rows as one bounded range of a single-field index (notes §5: a range with
- * nothing else in the WHERE is the only shape SurrealDB 3.0.2 serves correctly with LIMIT). Epoch ms stay
+ * `queue_key` = rank × 10¹³ + due time in epoch ms: one ascending number per claimable delivery, so a claim
+ * reads each rank's due rows as one bounded range of a single-field index (a range with nothing else in the
+ * WHERE is the only shape SurrealDB 3.0.2 serves correctly with LIMIT; see docs/storage.md). Epoch ms stay
  * below 10¹³ until the year 2286. A delivery that is leased, delivered, failed or expired has no queue_key.
  */
 export const RANK_SPAN = 1e13;

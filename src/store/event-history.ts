@@ -35,7 +35,7 @@ export interface HistoryRequest {
 export function parseHistoryQuery(query: HistoryQuery): HistoryRequest {
   const after = query.after === undefined ? 0 : Number(query.after);
   const before = query.before === undefined ? SEQ_MAX : Number(query.before);
-  // A lone `after` reads forward (the resume case); otherwise newest first, as DESIGN.md says.
+  // A lone `after` reads forward (the resume case); otherwise newest first (docs/design.md#http-api).
   const order: Order = query.order ?? (query.after !== undefined && query.before === undefined ? 'asc' : 'desc');
   const filter: HistoryFilter = {
     types: query.types ? [...new Set(query.types.split(','))] : [],

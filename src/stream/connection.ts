@@ -326,7 +326,8 @@ export class Connection implements EventSink {
   }
 
   private answer(id: string | number | undefined, frame: ControlFrame): void {
-    // Control frames go only to clients that asked with an id (the seed page never does).
+    // Control frames go only to clients that asked with an id (the original browser page,
+    // test/fixtures/seed-page.html, never does).
     if (id !== undefined) this.sendControl(frame);
   }
 

@@ -19,8 +19,9 @@ function payloadValue(payload: Record<string, unknown>, path: string): unknown {
 }
 
 /**
- * The subscription's predicate. An event with a `target` only reaches subscriptions that name that target;
- * a subscription without a target filter gets the untargeted events (DESIGN's routing, see docs/websocket.md).
+ * The subscription's predicate. An event with a `target` only reaches subscriptions that name that target; a
+ * subscription without a target filter gets the untargeted events (docs/design.md#events, "Targets";
+ * docs/websocket.md).
  */
 export function streamMatcher(spec: StreamSpec): (event: Event) => boolean {
   const matchesType = typeMatcher(spec.eventTypes);

@@ -426,8 +426,9 @@ export class DeliveryWorker {
   }
 
   /**
-   * The seed's `last_activity`, the run of failures that disables a subscription after `disableAfterMs`,
-   * and 410 Gone. Written only when something changes (last_activity at most once a minute).
+   * `last_activity` (the last delivery attempt, which the inactivity rule reads), the run of failures that
+   * disables a subscription after `disableAfterMs`, and 410 Gone. Written only when something changes
+   * (last_activity at most once a minute).
    */
   private async subscriptionHealth(subId: string, ok: boolean, gone: boolean, now: number): Promise<void> {
     const entry = this.deps.index.get(subId);

@@ -16,7 +16,7 @@ const SCREENSHOT = process.env.HERALD_UPDATE_SCREENSHOT === '1'
 const WIDTH = 1440;
 const HEIGHT = 1000;
 
-/** A small agent workflow, as the seed's agents would publish it, stored before the page opens. */
+/** A small agent workflow, as `EventAwareAgent`s would publish it, stored before the page opens. */
 const HISTORY = [
   { event_type: 'workflow_step_changed', source: 'orchestrator', priority: 'normal', payload: { step: 'plan', workflow: 'site-build' } },
   { event_type: 'task_started', source: 'planner', priority: 'normal', payload: { task: 'Build landing page' } },

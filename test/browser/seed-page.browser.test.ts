@@ -6,26 +6,26 @@ import { buildApp } from '../../src/app.js';
 import { testConfig } from '../helpers/app.js';
 import { launch, openPage, publish, skipBrowser } from './browser.js';
 
-// The seed's page, verbatim: it hardcodes ws://localhost:8080/events and fetch('/api/health'), so Herald
-// itself serves it, from port 8080.
+// The original browser page (docs/design.md), verbatim: it hardcodes ws://localhost:8080/events and
+// fetch('/api/health'), so Herald itself serves it, from port 8080.
 const SEED_PAGE = readFileSync(new URL('../fixtures/seed-page.html', import.meta.url), 'utf8');
 const ORIGIN = 'http://localhost:8080';
 
-describe.skipIf(skipBrowser)('the seed browser page against Herald', () => {
+describe.skipIf(skipBrowser)('the original browser page, unchanged, against Herald', () => {
   let app: FastifyInstance;
   let browser: Browser;
 
   beforeAll(async () => {
     app = await buildApp({ config: testConfig(), logger: false });
     // Test-only route: the page must come from Herald's origin for its relative /api/health fetch.
-    app.get('/seed.html', (_request, reply) => reply.type('text/html; charset=utf-8').send(SEED_PAGE));
+    app.get('/original-page.html', (_request, reply) => reply.type('text/html; charset=utf-8').send(SEED_PAGE));
     try {
       // 'localhost' listens on 127.0.0.1 and ::1, whichever chromium resolves localhost to.
       await app.listen({ port: 8080, host: 'localhost' });
     } catch (err) {
       await app.close();
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new Error('port 8080 is taken: the seed page hardcodes ws://localhost:8080/events, so this test needs it; stop what listens there (a running `npm start`?) and run again');
+        throw new Error('port 8080 is taken: the original browser page hardcodes ws://localhost:8080/events, so this test needs it; stop what listens there (a running `npm start`?) and run again');
       }
       throw err;
     }
@@ -39,7 +39,7 @@ describe.skipIf(skipBrowser)('the seed browser page against Herald', () => {
 
   it('connects, renders task_progress events published over HTTP, and shows the /api/health status', async () => {
     const { page, errors } = await openPage(browser);
-    await page.goto(`${ORIGIN}/seed.html`);
+    await page.goto(`${ORIGIN}/original-page.html`);
 
     await page.locator('#connection-status.connected', { hasText: /^Connected$/ }).waitFor();
     await page.locator('#backend-response', { hasText: /^Backend Status: ok \(Response time: \d+ms\)$/ }).waitFor();

@@ -19,7 +19,7 @@ export async function testApp(env: Record<string, string> = {}, db?: Surreal, cl
   return app;
 }
 
-/** A temp RocksDB database — the engine that holds up under concurrent writers (notes §5). */
+/** A temp RocksDB database — the embedded engine that loses no updates to concurrent writers (docs/storage.md). */
 export async function tempRocksDb(): Promise<{ db: Surreal; dispose: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-test-'));
   const db = await openConnection({ ...testConfig().db, url: `rocksdb://${join(dir, 'db')}` });
