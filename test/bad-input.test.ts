@@ -107,6 +107,19 @@ describe('date-times JavaScript cannot represent (a leap second) are refused', (
     client.ws.close();
   });
 
+  it.each(['0000-01-01T00:00:00+01:00', '9999-12-31T23:59:59-01:00'])('refuses %s, whose UTC form has no four-digit year', async (timestamp) => {
+    const message = await refused(() => post('/events', event({ timestamp })), 400, 'validation_error');
+    expect(message).toContain('date-time');
+  });
+
+  it('accepts the first and last instants of years 0000–9999 and echoes them as sent', async () => {
+    for (const timestamp of ['0000-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z']) {
+      const res = await post('/events', event({ timestamp }));
+      expect(res.statusCode).toBe(201);
+      expect(res.json().event.timestamp).toBe(timestamp);
+    }
+  });
+
   it('accepts second 59 and offsets', async () => {
     const res = await post('/events', event({ timestamp: '2026-06-30T23:59:59.999Z', expires_at: '2026-07-01T01:59:59+02:00' }));
     expect(res.statusCode).toBe(201);

@@ -7,10 +7,17 @@ import { valueDepthExceeds } from './json.js';
 const rfc3339 = fullFormats['date-time'] as { validate: (s: string) => boolean; compare: (a: string, b: string) => number | undefined };
 
 /**
+ * Times Herald echoes back as `YYYY-MM-DDTHH:mm:ss.sssZ`: outside these years `toISOString()` writes an
+ * expanded year (`+010000-…`, `-000001-…`) that RFC 3339 parsers, Herald's own included, refuse.
+ */
+const FIRST_ISO_MS = Date.parse('0000-01-01T00:00:00.000Z');
+const LAST_ISO_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
  * Every Herald validator: ajv-formats, plus
- * - `date-time` is RFC 3339 that JavaScript can also represent (Date.parse is finite). RFC 3339 allows a
- *   leap second (`23:59:60Z`), a JavaScript Date cannot hold one, so it is refused here rather than
- *   failing when the event is stored.
+ * - `date-time` is RFC 3339 that JavaScript can also represent and echo in UTC within years 0000–9999. RFC
+ *   3339 allows a leap second (`23:59:60Z`), a JavaScript Date cannot hold one, so it is refused here rather
+ *   than failing when the event is stored.
  * - `maxDepth: n` refuses an array/object that nests deeper than n levels (the value itself is level 1).
  */
 export function makeAjv(options: Options = {}): Ajv {
@@ -18,7 +25,11 @@ export function makeAjv(options: Options = {}): Ajv {
   addFormats.default(ajv);
   ajv.addFormat('date-time', {
     type: 'string',
-    validate: (s: string) => rfc3339.validate(s) && Number.isFinite(Date.parse(s)),
+    validate: (s: string) => {
+      if (!rfc3339.validate(s)) return false;
+      const ms = Date.parse(s);
+      return ms >= FIRST_ISO_MS && ms <= LAST_ISO_MS;
+    },
     compare: rfc3339.compare,
   });
   ajv.addKeyword({ keyword: 'maxDepth', type: ['object', 'array'], schemaType: 'number', errors: true, validate: maxDepth });

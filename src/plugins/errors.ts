@@ -31,15 +31,20 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   }
 }
 
+const CLIENT_ERROR_LINGER_MS = 2000;
+
 /**
  * Requests Node's HTTP parser refuses (headers over its limit, 16 KiB by default; malformed request lines)
  * never become a Fastify request: the answer is written to the socket, in the one error shape. A Fastify
  * server option.
  */
-const CLIENT_ERROR_LINGER_MS = 2000;
-
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // A keep-alive socket may be in the middle of an earlier answer: an error answer now would corrupt it.
+  if ((socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+    socket.destroy(err);
+    return;
+  }
   const [status, body] =
     err.code === 'HPE_HEADER_OVERFLOW' ? [431, errorBody('headers_too_large', `the request line and headers are larger than ${maxHeaderSize} bytes`)]
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, errorBody('request_timeout', 'the request was not received in time')]
