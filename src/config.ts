@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value, ValuePointer } from '@sinclair/typebox/value';
+import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { parseDuration } from './lib/duration.js';
 
@@ -157,6 +158,8 @@ export type Config = Static<typeof ConfigSchema>;
 export class ConfigError extends Error {}
 
 /** Reads and validates the environment; throws ConfigError naming every bad variable. */
+const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const picked: Record<string, string> = {};
   for (const name of Object.keys(EnvSchema.properties)) {
@@ -176,6 +179,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const allowHosts = env.HERALD_WEBHOOK_ALLOW_HOSTS === '' ? [] : env.HERALD_WEBHOOK_ALLOW_HOSTS.split(',');
   const badRange = allowHosts.find((entry) => entry.includes('/') && !ipaddr.isValidCIDR(entry));
   if (badRange !== undefined) throw new ConfigError(`invalid configuration:\n  HERALD_WEBHOOK_ALLOW_HOSTS: ${badRange} is not a CIDR range`);
+  // An entry with a port (127.0.0.1:9000) or a scheme would never match a target and fail silently.
+  const badEntry = allowHosts.find((entry) => !entry.includes('/') && !isIP(entry.replace(/^\[|\]$/g, '')) && !HOSTNAME.test(entry));
+  if (badEntry !== undefined) {
+    throw new ConfigError(`invalid configuration:\n  HERALD_WEBHOOK_ALLOW_HOSTS: ${JSON.stringify(badEntry)} is not a hostname, an IP address or a CIDR range (no port or scheme: ports are not part of the rule)`);
+  }
   const config: Config = {
     port,
     host: env.HOST,

@@ -108,4 +108,13 @@ describe('HERALD_WEBHOOK_ALLOW_HOSTS', () => {
     expect(() => loadConfig({ HERALD_WEBHOOK_ALLOW_HOSTS: 'localhost,10.0.0.0/33' })).toThrow(/HERALD_WEBHOOK_ALLOW_HOSTS: 10\.0\.0\.0\/33 is not a CIDR range/);
     expect(loadConfig({ HERALD_WEBHOOK_ALLOW_HOSTS: '127.0.0.1,localhost,fe80::/10' }).webhooks.allowHosts).toEqual(['127.0.0.1', 'localhost', 'fe80::/10']);
   });
+
+  it.each(['127.0.0.1:9000', '[::1]:9000', 'http://localhost', 'localhost:9000', 'host name'])('stops the start on %s, which could never match a target', (entry) => {
+    expect(() => loadConfig({ HERALD_WEBHOOK_ALLOW_HOSTS: `localhost,${entry}` })).toThrow(/HERALD_WEBHOOK_ALLOW_HOSTS/);
+  });
+
+  it('takes hostnames, IPv4 and IPv6 addresses, bracketed or not', () => {
+    const entries = ['hooks.internal', 'receiver-1', '10.1.2.3', '::1', '[::1]', 'fd00::/8'];
+    expect(loadConfig({ HERALD_WEBHOOK_ALLOW_HOSTS: entries.join(',') }).webhooks.allowHosts).toEqual(entries);
+  });
 });

@@ -360,7 +360,8 @@ export class Connection implements EventSink {
     if (this.closed || this.pongTimer) return;
     this.pongTimer = setTimeout(() => {
       this.pongTimer = null;
-      // A paused socket is not read, so its pong may be waiting unread behind our own backlog.
+      // A paused socket is not read, so its pong may be waiting unread behind our own backlog: the server,
+      // not the peer, is behind, and what the peer can make us hold meanwhile is bounded by the inbox limits.
       if (this.socket.isPaused) return;
       this.ctx.log.info('websocket peer missed its pong; dropping it');
       this.socket.terminate();
