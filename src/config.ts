@@ -3,6 +3,7 @@ import { Value, ValuePointer } from '@sinclair/typebox/value';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { parseDuration } from './lib/duration.js';
+import { unbracket } from './lib/host-name.js';
 
 const DURATION = '^(0|\\d+(\\.\\d+)?(ms|s|m|h|d))$';
 const duration = (def: string, description: string) =>
@@ -180,7 +181,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const badRange = allowHosts.find((entry) => entry.includes('/') && !ipaddr.isValidCIDR(entry));
   if (badRange !== undefined) throw new ConfigError(`invalid configuration:\n  HERALD_WEBHOOK_ALLOW_HOSTS: ${badRange} is not a CIDR range`);
   // An entry with a port (127.0.0.1:9000) or a scheme would never match a target and fail silently.
-  const badEntry = allowHosts.find((entry) => !entry.includes('/') && !isIP(entry.replace(/^\[|\]$/g, '')) && !HOSTNAME.test(entry));
+  const badEntry = allowHosts.find((entry) => !entry.includes('/') && !isIP(unbracket(entry)) && !HOSTNAME.test(entry));
   if (badEntry !== undefined) {
     throw new ConfigError(`invalid configuration:\n  HERALD_WEBHOOK_ALLOW_HOSTS: ${JSON.stringify(badEntry)} is not a hostname, an IP address or a CIDR range (no port or scheme: ports are not part of the rule)`);
   }

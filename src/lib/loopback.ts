@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { unbracket } from './host-name.js';
 
 /** True for 127.0.0.0/8, ::1 and their IPv4-mapped IPv6 forms — the addresses protected mode serves. */
 export function isLoopback(address: string | undefined): boolean {
@@ -13,7 +14,7 @@ export function isLoopback(address: string | undefined): boolean {
  * any other name could have had its DNS re-pointed at 127.0.0.1 after it loaded (DNS rebinding).
  */
 export function isLoopbackName(hostname: string): boolean {
-  const name = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  const name = unbracket(hostname.toLowerCase());
   return name === 'localhost' || name.endsWith('.localhost') || isLoopback(name);
 }
 

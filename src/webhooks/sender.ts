@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
 import { addressRefusal, type UrlPolicy } from './url-guard.js';
+import { unbracket } from '../lib/host-name.js';
 
 export const RESPONSE_BODY_LIMIT = 4096;
 
@@ -69,7 +70,7 @@ export class WebhookSender {
   async send(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<SendResult> {
     const started = performance.now();
     const done = (partial: Omit<SendResult, 'durationMs'>): SendResult => ({ ...partial, durationMs: Math.round((performance.now() - started) * 10) / 10 });
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    const host = unbracket(new URL(url).hostname);
     // A literal address never goes through the lookup above, so it is checked here.
     const refusal = isIP(host) ? addressRefusal(this.options.policy, host, host) : null;
     if (refusal) return done({ status: null, error: refusal, body: null, retryAfter: undefined });

@@ -1,6 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { unbracket } from '../lib/host-name.js';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -27,7 +28,7 @@ const NAT64 = ipaddr.parseCIDR('64:ff9b::/96');
 
 /** Parses a v4 or v6 address as the kernel would connect to it; null for anything else. */
 function parseAddress(text: string): Address | null {
-  const plain = text.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const plain = unbracket(text).replace(/%.*$/, '');
   const family = isIP(plain);
   if (family === 4) return ipaddr.IPv4.parse(plain);
   if (family !== 6) return null;
@@ -132,7 +133,7 @@ export async function checkCallbackUrl(url: string, options: UrlPolicy): Promise
   }
   if (parsed.username || parsed.password) throw new UnsafeUrlError('callback_url must not carry credentials');
   // WHATWG URL has already rewritten IPv4 spellings such as 0x7f.1, 2130706433 and 127.1 as 127.0.0.1.
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  const host = unbracket(parsed.hostname);
   let addresses: string[];
   try {
     addresses = isIP(host) ? [host] : await (options.lookup ?? systemLookup)(host);
