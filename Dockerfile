@@ -42,9 +42,12 @@ COPY public ./public
 RUN mkdir -p /data && chown node:node /data
 VOLUME /data
 
+# MALLOC_ARENA_MAX=2: glibc's per-thread malloc arenas held ~30-50 MB the engine's threads had freed
+# (docs/deployment.md, "Memory").
 ENV PORT=8080 \
     HOST=0.0.0.0 \
-    HERALD_DB_URL=rocksdb:///data/herald
+    HERALD_DB_URL=rocksdb:///data/herald \
+    MALLOC_ARENA_MAX=2
 
 USER node
 EXPOSE 8080
