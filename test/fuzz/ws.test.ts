@@ -12,7 +12,8 @@ import { EventInput, Event } from '../../src/schemas/event.js';
 import { cleanupServers } from '../helpers/spawn-server.js';
 import { connect, type Client } from '../helpers/ws.js';
 import { arbitraryOf } from './arbitraries.js';
-import { PROPERTY_TIMEOUT_MS, expectLiveness, fuzz, jsonHeaders, markFlight, rawRequest, startFuzzServer, watchHealth, type FuzzServer } from './harness.js';
+import { PROPERTY_TIMEOUT_MS, fuzz, jsonHeaders, rawRequest, startFuzzServer, type FuzzServer } from './harness.js';
+import { expectLiveness, markFlight, watchHealth } from './liveness.js';
 import { PROTOTYPE_NAMES, hostileValue, mutated, ownObject, serialize } from './hostile.js';
 
 /** The close codes docs/websocket.md lists for a server-side close. */
