@@ -158,9 +158,9 @@ export type Config = Static<typeof ConfigSchema>;
 
 export class ConfigError extends Error {}
 
-/** Reads and validates the environment; throws ConfigError naming every bad variable. */
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
+/** Reads and validates the environment; throws ConfigError naming every bad variable. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const picked: Record<string, string> = {};
   for (const name of Object.keys(EnvSchema.properties)) {

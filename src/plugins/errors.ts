@@ -41,7 +41,8 @@ const CLIENT_ERROR_LINGER_MS = 2000;
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   // A keep-alive socket may be in the middle of an earlier answer: an error answer now would corrupt it.
-  if ((socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+  const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+  if (answering || !socket.writable) {
     socket.destroy(err);
     return;
   }
@@ -50,10 +51,6 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): 
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, errorBody('request_timeout', 'the request was not received in time')]
         : [400, errorBody('bad_request', 'the request is not valid HTTP')];
   const text = JSON.stringify(body);
-  if (!socket.writable) {
-    socket.destroy(err);
-    return;
-  }
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,

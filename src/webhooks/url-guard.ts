@@ -52,10 +52,12 @@ function classifyParsed(ip: Address): Classification {
   return { tier: range === 'linkLocal' ? 'guarded' : 'private', range };
 }
 
+const NOT_AN_ADDRESS: Classification = { tier: 'private', range: 'notAnAddress' };
+
 /** Classifies an address by the ranges ipaddr.js names; anything that is not an address is `private`. */
 export function classifyAddress(address: string): Classification {
   const ip = parseAddress(address);
-  return ip === null ? { tier: 'private', range: 'notAnAddress' } : classifyParsed(ip);
+  return ip === null ? NOT_AN_ADDRESS : classifyParsed(ip);
 }
 
 export type Lookup = (hostname: string) => Promise<string[]>;
@@ -68,7 +70,7 @@ export class UnsafeUrlError extends Error {}
 export interface UrlPolicy {
   allowPrivate: boolean;
   /** HERALD_WEBHOOK_ALLOW_HOSTS: hostnames, addresses and CIDR ranges allowed even when private. */
-  allowHosts?: string[];
+  allowHosts?: readonly string[];
   /** Resolves hostnames at registration and at connect time; the system resolver unless given. */
   lookup?: Lookup;
 }
@@ -79,7 +81,12 @@ interface AllowList {
   ranges: Array<[Address, number]>;
 }
 
-function allowList(entries: string[]): AllowList {
+/** Parsed once per allow-list (a policy keeps its array), not on every check of a private address. */
+const parsedAllowLists = new WeakMap<readonly string[], AllowList>();
+
+function allowList(entries: readonly string[]): AllowList {
+  const cached = parsedAllowLists.get(entries);
+  if (cached) return cached;
   const list: AllowList = { hosts: new Set(), addresses: new Set(), ranges: [] };
   for (const entry of entries) {
     if (entry.includes('/')) {
@@ -90,12 +97,12 @@ function allowList(entries: string[]): AllowList {
     if (address) list.addresses.add(ipaddr.process(address.toString()).toString());
     else list.hosts.add(entry.toLowerCase());
   }
+  parsedAllowLists.set(entries, list);
   return list;
 }
 
 /** Whether an allow-list entry lets `address` through: by hostname, by the address itself, or by a range. */
-function allowedBy(list: AllowList, host: string, address: string, tier: Tier, range: string): boolean {
-  const ip = parseAddress(address);
+function allowedBy(list: AllowList, host: string, ip: Address | null, tier: Tier, range: string): boolean {
   if (ip === null) return tier !== 'guarded' && list.hosts.has(host.toLowerCase());
   const plain = ipaddr.process(ip.toString());
   if (list.addresses.has(plain.toString())) return true;
@@ -106,11 +113,14 @@ function allowedBy(list: AllowList, host: string, address: string, tier: Tier, r
   return tier !== 'guarded' && list.hosts.has(host.toLowerCase());
 }
 
+const NO_HOSTS: readonly string[] = [];
+
 /** The address check both at registration and at connect time; null when allowed, else the reason. */
 export function addressRefusal(policy: UrlPolicy, host: string, address: string): string | null {
-  const { tier, range } = classifyAddress(address);
+  const ip = parseAddress(address);
+  const { tier, range } = ip === null ? NOT_AN_ADDRESS : classifyParsed(ip);
   if (tier === 'public' || (tier === 'private' && policy.allowPrivate)) return null;
-  if (allowedBy(allowList(policy.allowHosts ?? []), host, address, tier, range)) return null;
+  if (allowedBy(allowList(policy.allowHosts ?? NO_HOSTS), host, ip, tier, range)) return null;
   const where = `callback_url ${host} resolves to ${address}`;
   return tier === 'private'
     ? `${where}, a loopback/private/reserved address (${range}); list it in HERALD_WEBHOOK_ALLOW_HOSTS (e.g. HERALD_WEBHOOK_ALLOW_HOSTS=${host}) or set HERALD_WEBHOOK_ALLOW_PRIVATE=true to allow it`
