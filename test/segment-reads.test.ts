@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Surreal } from 'surrealdb';
+import { serverEventId, seqOfEventId } from '../src/store/event-ids.js';
+import { SegmentReads } from '../src/store/segment-reads.js';
+import { eventKeyId, eventRefId, segTypeId, segmentId } from '../src/store/segment-rows.js';
+import { tempRocksDb } from './helpers/app.js';
+
+describe('segment read primitives', () => {
+  let store: { db: Surreal; dispose: () => Promise<void> };
+  let reads: SegmentReads;
+  // Segments of growing size: (0,1], (1,3], (3,6], … so sizes 1..40; the last ends at 820.
+  const segments: Array<{ first: number; last: number }> = [];
+  beforeAll(async () => {
+    store = await tempRocksDb();
+    reads = new SegmentReads(store.db);
+    let last = 0;
+    for (let size = 1; size <= 40; size++) {
+      segments.push({ first: last + 1, last: last + size });
+      last += size;
+    }
+    await store.db.query('INSERT INTO segment $rows RETURN NONE', {
+      rows: segments.map((s) => ({ id: segmentId(s.last), first: s.first, last: s.last, docs: '[]', types: ['a'], keys: [], at: 0 })),
+    }).collect();
+    await store.db.query('INSERT INTO seg_type $rows RETURN NONE', {
+      rows: segments.flatMap((s) => [
+        { id: segTypeId('a', s.last), seqs: [s.first] },
+        { id: segTypeId('a.b', s.last), seqs: [s.last] },
+      ]),
+    }).collect();
+    await store.db.query('INSERT INTO event_ref $rows RETURN NONE', {
+      rows: [5, 50, 500].map((seq) => ({ id: eventRefId('workflow_id', 'w-1', seq), segment: seq + 1 })),
+    }).collect();
+    await store.db.query('CREATE $id CONTENT { seq: 7, segment: 10 } RETURN NONE', { id: eventKeyId('k-1') }).collect();
+  });
+  afterAll(async () => store.dispose());
+
+  it('finds the segment holding any seq, of any size, and none past the end', async () => {
+    for (const seq of [1, 2, 3, 4, 6, 100, 400, 781, 820]) {
+      const row = await reads.covering(seq);
+      expect(row, `seq ${seq}`).toBeDefined();
+      expect(row!.first <= seq && seq <= row!.last, `seq ${seq} in ${row!.first}..${row!.last}`).toBe(true);
+    }
+    expect(await reads.covering(821)).toBeUndefined();
+  });
+
+  it('reads the segments ending in a range and one type\'s rows, not another type sharing its prefix', async () => {
+    expect((await reads.endingIn(3, 15)).map((r) => r.last)).toEqual([6, 10, 15]);
+    expect((await reads.endingIn(15, 15))).toEqual([]);
+    expect((await reads.typeRows('a', 3, 10)).map((r) => r.segment)).toEqual([6, 10]);
+    expect((await reads.typeRows('a.b', 0, 3))).toEqual([{ segment: 1, seqs: [1] }, { segment: 3, seqs: [3] }]);
+    expect((await reads.byIds([10, 1, 999])).map((r) => r.last)).toEqual([1, 10]);
+  });
+
+  it('reads refs in a seq range and client-supplied keys', async () => {
+    expect(await reads.refs('workflow_id', 'w-1', 4, 500)).toEqual([{ seq: 5, segment: 6 }, { seq: 50, segment: 51 }, { seq: 500, segment: 501 }]);
+    expect(await reads.refs('workflow_id', 'w-1', 5, 499)).toEqual([{ seq: 50, segment: 51 }]);
+    expect(await reads.refs('session_id', 'w-1', 0, 1000)).toEqual([]);
+    expect(await reads.eventKey('k-1')).toMatchObject({ seq: 7, segment: 10 });
+    expect(await reads.eventKey('k-2')).toBeUndefined();
+  });
+});
+
+describe('server-generated event ids', () => {
+  it('are v7 UUIDs that carry their seq', () => {
+    for (const seq of [1, 255, 2 ** 40 + 7, 2 ** 53 - 1]) {
+      const id = serverEventId(seq, Date.UTC(2026, 10, 30));
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(seqOfEventId(id)).toBe(seq);
+    }
+    expect(seqOfEventId('550e8400-e29b-41d4-a716-446655440000')).toBeNull();
+  });
+});
