@@ -70,3 +70,23 @@ describe('server-generated event ids', () => {
     expect(seqOfEventId('550e8400-e29b-41d4-a716-446655440000')).toBeNull();
   });
 });
+
+describe('segment records', () => {
+  it('give lookup rows only to events that carry the field', async () => {
+    const { toSegmentRecords } = await import('../src/store/segment-records.js');
+    const base = { source: 's', target: null, payload: {}, metadata: {}, timestamp: '2026-11-30T00:00:00.000Z', priority: 'normal' as const,
+      correlation_id: null, workflow_id: null, session_id: null, retry_count: 0, max_retries: null, expires_at: null };
+    const events = [
+      { ...base, event_id: 'client-1', event_type: 'a', seq: 11 },
+      { ...base, event_id: serverEventId(12, 0), event_type: 'b', seq: 12, workflow_id: 'w', expires_at: '1969-12-31T23:59:59.500Z' },
+      { ...base, event_id: serverEventId(13, 0), event_type: 'a', seq: 13 },
+    ];
+    const records = toSegmentRecords(events, new Set(['client-1']), 5);
+    expect(records.segment).toMatchObject({ first: 11, last: 13, types: ['a', 'b'], keys: ['client-1'], at: 5 });
+    expect(JSON.parse(records.segment.docs)).toEqual(events);
+    expect(records.segTypes.map((r) => [r.id.id, r.seqs])).toEqual([[['a', 13], [11, 13]], [['b', 13], [12]]]);
+    expect(records.keys.map((k) => [k.id.id, k.seq, k.segment])).toEqual([['client-1', 11, 13]]);
+    expect(records.refs.map((r) => r.id.id)).toEqual([['w', 'w', 12]]);
+    expect(records.expiries.map((r) => r.id.id)).toEqual([[0, 12]]);
+  });
+});
