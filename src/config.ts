@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { Value, ValuePointer } from '@sinclair/typebox/value';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { parseDuration } from './lib/duration.js';
@@ -168,10 +168,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (value !== undefined && value !== '') picked[name] = value;
   }
   const env = Value.Default(EnvSchema, picked) as Env;
-  const problems = [...Value.Errors(EnvSchema, env)].map((e) => {
-    const name = e.path.slice(1);
+  // A union reports each failed member and then the union itself; the shortest schema path is that last one.
+  const worst = new Map<string, (typeof errors)[number]>();
+  const errors = Value.Errors(EnvSchema, env);
+  for (const e of errors) {
+    const seen = worst.get(e.instancePath);
+    if (!seen || e.schemaPath.length < seen.schemaPath.length) worst.set(e.instancePath, e);
+  }
+  const problems = [...worst.values()].map((e) => {
+    const name = e.instancePath.slice(1);
     const expected = (EnvSchema.properties as Record<string, { description?: string }>)[name]?.description;
-    return `${name}=${JSON.stringify(ValuePointer.Get(env, e.path))}: ${e.message}${expected ? ` (${expected})` : ''}`;
+    return `${name}=${JSON.stringify(Value.Pointer.Get(env, e.instancePath))}: ${e.message}${expected ? ` (${expected})` : ''}`;
   });
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
 
@@ -245,7 +252,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       refreshMs: Math.max(1, parseDuration(env.HERALD_SUBSCRIPTION_REFRESH)),
     },
   };
-  const configProblems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.path}: ${e.message}`);
+  const configProblems = Value.Errors(ConfigSchema, config).map((e) => `${e.instancePath}: ${e.message}`);
   if (configProblems.length > 0) throw new ConfigError(`invalid configuration:\n  ${configProblems.join('\n  ')}`);
   return config;
 }

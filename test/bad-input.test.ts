@@ -5,7 +5,7 @@
 import { connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import { countEvents, event, testApp } from './helpers/app.js';
 import { connect } from './helpers/ws.js';
 import { httpValidatorCompiler } from '../src/lib/validation.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { Value } from '@sinclair/typebox/value';
+import { Value } from 'typebox/value';
 import { countEvents, event, testApp } from './helpers/app.js';
 import { connect } from './helpers/ws.js';
 import { ControlFrame } from '../src/schemas/stream.js';

@@ -3,7 +3,7 @@
  * `import type` may name src/schemas here: those modules load TypeBox at run time, and a type-only import
  * is erased, which keeps the client free of server code in a browser bundle.
  */
-import type { Static } from '@sinclair/typebox';
+import type { Static } from 'typebox';
 import type { Event, EventInput, HistoryPage, HistoryQuery, Priority } from '../schemas/event.js';
 import type { StreamFilters } from '../schemas/stream.js';
 import type {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import '@fastify/websocket';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import { errorResponses } from '../schemas/common.js';
 import { BatchInput, Event, EventInput, EventParams, HistoryPage, HistoryQuery } from '../schemas/event.js';
 import { prepareEvent } from '../events/prepare.js';

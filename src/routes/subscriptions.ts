@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import { errorResponses } from '../schemas/common.js';
 import {
   Subscription, SubscriptionInput, SubscriptionList, SubscriptionListQuery, SubscriptionParams, SubscriptionPatch,

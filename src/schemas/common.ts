@@ -1,4 +1,4 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type TSchema } from 'typebox';
 import { MAX_PAYLOAD_DEPTH } from '../lib/json.js';
 
 export const Uuid = Type.String({ format: 'uuid' });

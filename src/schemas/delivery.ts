@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { DateTime, Nullable, Uuid } from './common.js';
 import { Priority } from './event.js';
 
@@ -38,7 +38,7 @@ export const DeliveryAttempt = Type.Object({
 });
 export type DeliveryAttempt = Static<typeof DeliveryAttempt>;
 
-export const DeliveryDetail = Type.Composite([Delivery, Type.Object({ attempts_log: Type.Array(DeliveryAttempt) })]);
+export const DeliveryDetail = Type.Evaluate(Type.Intersect([Delivery, Type.Object({ attempts_log: Type.Array(DeliveryAttempt) })]));
 export type DeliveryDetail = Static<typeof DeliveryDetail>;
 
 export const DeliveryParams = Type.Object({ id: Uuid }, { additionalProperties: false });

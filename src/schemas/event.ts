@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { DateTime, JsonObject, JsonObjectInput, Nullable, Uuid } from './common.js';
 
 /** The ten built-in types (task_started … custom) or any dotted name; see docs/design.md#events. */

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { Uuid } from './common.js';
 import { EventInput, EventTypeFilter, Priority, SEQ_PATTERN } from './event.js';
 

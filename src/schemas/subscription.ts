@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { Nullable, Uuid } from './common.js';
 import { EventTypeFilter } from './event.js';
 import { StreamFilters } from './stream.js';
@@ -48,7 +48,7 @@ export const Subscription = Type.Object({
 });
 export type Subscription = Static<typeof Subscription>;
 
-export const SubscriptionWithSecret = Type.Composite([Subscription, Type.Object({ secret: Type.String() })]);
+export const SubscriptionWithSecret = Type.Evaluate(Type.Intersect([Subscription, Type.Object({ secret: Type.String() })]));
 export const SubscriptionParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 export const SubscriptionListQuery = Type.Object(
   { subscriber_name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })), token: Type.Optional(Type.String()) },

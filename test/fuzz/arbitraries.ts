@@ -3,7 +3,11 @@
  * the schemas as they change. Values are valid by construction; test/fuzz/hostile.ts mutates them.
  */
 import fc from 'fast-check';
-import { Kind, type TSchema } from '@sinclair/typebox';
+import type { TSchema } from 'typebox';
+
+/** A schema read as the JSON Schema object it is; TypeBox 1.x names each schema's kind in `~kind`. */
+export type SchemaNode = TSchema & { readonly [keyword: string]: unknown; readonly '~kind'?: string };
+const node = (schema: TSchema) => schema as SchemaNode;
 
 /** Longest string a generated value holds unless the schema allows less (keeps runs fast). */
 const MAX_STRING = 64;
@@ -41,7 +45,8 @@ export const dateTime: fc.Arbitrary<string> = fc.oneof(
   ),
 );
 
-function stringOf(schema: TSchema): fc.Arbitrary<string> {
+function stringOf(input: TSchema): fc.Arbitrary<string> {
+  const schema = node(input);
   const min = (schema.minLength as number | undefined) ?? 0;
   const max = Math.max(min, Math.min((schema.maxLength as number | undefined) ?? MAX_STRING, MAX_STRING));
   if (schema.format === 'uuid') return fc.uuid();
@@ -53,7 +58,8 @@ function stringOf(schema: TSchema): fc.Arbitrary<string> {
   return fc.oneof(fc.string({ minLength: min, maxLength: max, unit: 'grapheme' }), fc.string({ minLength: min, maxLength: max, unit: 'binary' }));
 }
 
-function objectOf(schema: TSchema): fc.Arbitrary<Record<string, unknown>> {
+function objectOf(input: TSchema): fc.Arbitrary<Record<string, unknown>> {
+  const schema = node(input);
   const properties = (schema.properties ?? {}) as Record<string, TSchema>;
   const required = new Set((schema.required as string[] | undefined) ?? []);
   const model: Record<string, fc.Arbitrary<unknown>> = {};
@@ -77,8 +83,9 @@ function objectOf(schema: TSchema): fc.Arbitrary<Record<string, unknown>> {
 }
 
 /** A value that `schema` accepts. Covers the TypeBox kinds Herald's schemas use. */
-export function arbitraryOf(schema: TSchema): fc.Arbitrary<unknown> {
-  switch (schema[Kind] as string) {
+export function arbitraryOf(input: TSchema): fc.Arbitrary<unknown> {
+  const schema = node(input);
+  switch (schema['~kind']) {
     case 'Object':
       return objectOf(schema);
     case 'Union':
@@ -105,10 +112,10 @@ export function arbitraryOf(schema: TSchema): fc.Arbitrary<unknown> {
       });
     case 'Record':
     case 'Unknown':
-      return schema[Kind] === 'Record'
+      return schema['~kind'] === 'Record'
         ? fc.dictionary(fc.string({ maxLength: 16 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: MAX_ITEMS })
         : fc.jsonValue({ maxDepth: 3 });
     default:
-      throw new Error(`no arbitrary for TypeBox kind ${String(schema[Kind])}`);
+      throw new Error(`no arbitrary for TypeBox kind ${String(schema['~kind'])}`);
   }
 }

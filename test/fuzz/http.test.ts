@@ -8,7 +8,7 @@ import { cleanupServers } from '../helpers/spawn-server.js';
 import { ROUTES, bodyOf, hostileSegment, queryOf, type FuzzInput, type IdKind, type Route } from './requests.js';
 import { PROPERTY_TIMEOUT_MS, fuzz, fuzzRequest, jsonHeaders, startFuzzServer, type FuzzServer } from './harness.js';
 import { expectLiveness, watchHealth } from './liveness.js';
-import type { TSchema } from '@sinclair/typebox';
+import type { TSchema } from 'typebox';
 import { arbitraryOf } from './arbitraries.js';
 import { deepArray, deepNest, hostileValue, inserted, invalidUtf8, oddNumber, serialize } from './hostile.js';
 

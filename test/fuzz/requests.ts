@@ -3,12 +3,12 @@
  * them: schema-valid parts, hostile mutations of them, and what the server must refuse whatever it does.
  */
 import fc from 'fast-check';
-import { Kind, type TSchema } from '@sinclair/typebox';
+import type { TSchema } from 'typebox';
 import { BatchInput, EventInput, HistoryQuery } from '../../src/schemas/event.js';
 import { SubscriptionInput, SubscriptionListQuery, SubscriptionPatch } from '../../src/schemas/subscription.js';
 import { DeliveryListQuery, ReplayInput } from '../../src/schemas/delivery.js';
 import { SEQ_PATTERN } from '../../src/schemas/event.js';
-import { arbitraryOf } from './arbitraries.js';
+import { arbitraryOf, type SchemaNode } from './arbitraries.js';
 import { PROTOTYPE_NAMES, hasInvalidUtf8, hostileValue, isDecimal, mutated, numberSpelling } from './hostile.js';
 
 /** Which stored row a route's `:id` names; the fixture ids are filled in by the suite. */
@@ -74,8 +74,8 @@ function encode(value: unknown): string {
 /** The query parameters of `schema` that hold numbers, and which decimal spellings each accepts. */
 function numericParams(schema: TSchema): Map<string, (spelling: string) => boolean> {
   const out = new Map<string, (spelling: string) => boolean>();
-  for (const [key, prop] of Object.entries((schema.properties ?? {}) as Record<string, TSchema>)) {
-    if (prop[Kind] === 'Integer') {
+  for (const [key, prop] of Object.entries(((schema as SchemaNode).properties ?? {}) as Record<string, SchemaNode>)) {
+    if (prop['~kind'] === 'Integer') {
       const min = (prop.minimum as number | undefined) ?? -Infinity;
       const max = (prop.maximum as number | undefined) ?? Infinity;
       out.set(key, (s) => isDecimal(s) && Number(s) >= min && Number(s) <= max);
@@ -102,7 +102,7 @@ export function queryOf(schema: TSchema): fc.Arbitrary<FuzzInput> {
   const changes = fc.array(
     fc.oneof(
       ...numericChanges,
-      fc.tuple(fc.constantFrom(...Object.keys(schema.properties ?? {})), rawQueryValue).map(([k, v]) => ({ key: k, raw: v, numeric: false })),
+      fc.tuple(fc.constantFrom(...Object.keys((schema as SchemaNode).properties ?? {})), rawQueryValue).map(([k, v]) => ({ key: k, raw: v, numeric: false })),
       fc.tuple(fc.constantFrom<string>(...PROTOTYPE_NAMES), rawQueryValue).map(([k, v]) => ({ key: k, raw: v, numeric: false })),
     ),
     { maxLength: 3 },

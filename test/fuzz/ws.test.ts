@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
 import { CloseCode, ControlFrame, PingMessage, PublishMessage, SubscribeMessage, UnsubscribeMessage } from '../../src/schemas/stream.js';
 import { EventInput, Event } from '../../src/schemas/event.js';
 import { cleanupServers } from '../helpers/spawn-server.js';
