@@ -10,7 +10,7 @@ const root = new URL('../', import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, root), 'utf8');
 
 const KNOWN_ENV = new Set(Object.keys(EnvSchema.properties));
-const DEFAULT_PORT = Number((EnvSchema.properties.PORT as { default?: unknown }).default);
+const DEFAULT_PORT = Number(EnvSchema.properties.PORT?.default);
 const HERALDS = ['herald-1', 'herald-2'] as const;
 
 type Port = string | number | { target: number | string; published?: number | string };

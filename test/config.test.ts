@@ -40,7 +40,7 @@ describe('loadConfig', () => {
   });
 
   it('documents every variable with a default and a description', () => {
-    for (const [name, schema] of Object.entries(EnvSchema.properties as Record<string, { default?: unknown; description?: string }>)) {
+    for (const [name, schema] of Object.entries(EnvSchema.properties)) {
       expect(schema.default, name).toBeDefined();
       expect(schema.description, name).toBeTruthy();
     }

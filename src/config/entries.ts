@@ -1,0 +1,93 @@
+/**
+ * Every environment variable Herald reads, each declared once. The entry's place in this tree is where its
+ * value lands in the typed `Config` (`db.rocksdb.blockCacheSize`); the env schema (`EnvSchema`), `Config`'s
+ * type, the parser and README.md's configuration table all derive from it.
+ *
+ * To add a variable:
+ * 1. Add one line where its value belongs (or a new group object), using the kind that reads it:
+ *      `pollMs: duration('HERALD_FEED_POLL', '1s', 'How often … (`0` = never)', { floor: 1 }),`
+ *    Kinds (./kinds.ts): `integer`, `duration` (→ ms), `bytes`, `flag` (→ boolean), `choice`, and `text`
+ *    (optionally with a pattern and a parser for anything else). `{ minimum, maximum }` refuse a value out
+ *    of range; `{ floor }` raises a smaller one to it. The doc is one line of Markdown: the README row.
+ * 2. `npm run docs:config` rewrites README.md's table; test/readme.test.ts fails until you do.
+ * 3. Read it where it is used: `app.config.feed.pollMs`.
+ */
+import { bytes, choice, duration, flag, integer, text } from './kinds.js';
+import { API_KEYS_PATTERN, parseAllowHosts, parseApiKeys } from './parsers.js';
+import { parseDuration } from '../lib/duration.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const DURATIONS = '\\d+(\\.\\d+)?(ms|s|m|h|d)';
+
+export const entries = {
+  port: integer('PORT', '8080', 'HTTP port', { maximum: 65535 }),
+  host: text('HOST', '0.0.0.0', 'Listen address', { minLength: 1 }),
+  logLevel: choice('LOG_LEVEL', LOG_LEVELS, 'info', 'pino log level (`fatal` … `trace`, `silent`)'),
+  db: {
+    url: text('HERALD_DB_URL', 'rocksdb://./data/herald', 'SurrealDB endpoint: `rocksdb://path`, `surrealkv://path`, `mem://`, `ws(s)://host:port`', {
+      pattern: '^(mem://|rocksdb://|surrealkv://|ws://|wss://|http://|https://)',
+      expected: 'must start with mem://, rocksdb://, surrealkv://, ws://, wss://, http:// or https://',
+    }),
+    namespace: text('HERALD_DB_NS', 'herald', 'SurrealDB namespace', { minLength: 1 }),
+    database: text('HERALD_DB_DB', 'herald', 'SurrealDB database', { minLength: 1 }),
+    username: text('HERALD_DB_USER', '', 'SurrealDB user (remote only)'),
+    password: text('HERALD_DB_PASS', '', 'SurrealDB password (remote only)'),
+    connectTimeoutMs: duration('HERALD_DB_CONNECT_TIMEOUT', '10s', 'Give up opening the database after this long', { floor: 1 }),
+    rocksdb: {
+      writeBufferSize: bytes('HERALD_ROCKSDB_WRITE_BUFFER_SIZE', '16MiB', 'Embedded RocksDB: size of one memtable (bytes, or `KiB`/`MiB`/`GiB`); a `SURREAL_ROCKSDB_*` variable you set wins ([docs/deployment.md](docs/deployment.md#memory))', { minimum: 1 }),
+      maxWriteBufferNumber: integer('HERALD_ROCKSDB_MAX_WRITE_BUFFER_NUMBER', '2', 'Embedded RocksDB: most memtables held in memory', { minimum: 1 }),
+      blockCacheSize: bytes('HERALD_ROCKSDB_BLOCK_CACHE_SIZE', '32MiB', 'Embedded RocksDB: block cache size'),
+    },
+  },
+  apiKeys: text('HERALD_API_KEYS', '', '`key:scope+scope,key2:scope`; empty serves loopback clients only', {
+    pattern: API_KEYS_PATTERN,
+    expected: 'must be a comma list of key:scope+scope, each scope publish, read or admin',
+  }, parseApiKeys),
+  bodyLimit: integer('HERALD_BODY_LIMIT', '1048576', 'Max bytes of a `POST /events` body (413 above)', { minimum: 1024 }),
+  batchBodyLimit: integer('HERALD_BATCH_BODY_LIMIT', '16777216', 'Max bytes of a `POST /events/batch` body', { minimum: 1024 }),
+  commit: {
+    maxEvents: integer('HERALD_COMMIT_MAX_EVENTS', '256', 'Group commit: most events per transaction (a batch request is never split)', { floor: 1 }),
+    windowMs: duration('HERALD_COMMIT_WINDOW', '0', 'Wait this long for more events before each transaction that is not full (0 = commit at once)'),
+  },
+  ws: {
+    maxBufferBytes: integer('HERALD_WS_MAX_BUFFER', '1048576', 'WebSocket: unsent bytes a client may fall behind before it is closed with 4000', { minimum: 1 }),
+    maxMessageBytes: integer('HERALD_WS_MAX_MESSAGE', '1048576', 'WebSocket: largest client message in bytes (4503 above)', { minimum: 64 }),
+    pingIntervalMs: duration('HERALD_WS_PING_INTERVAL', '25s', 'WebSocket: ping every client this often', { floor: 1 }),
+    pongTimeoutMs: duration('HERALD_WS_PONG_TIMEOUT', '10s', 'WebSocket: drop a client that has not answered a ping within this', { floor: 1 }),
+    maxBadMessages: integer('HERALD_WS_MAX_BAD_MESSAGES', '10', 'WebSocket: invalid messages tolerated per 10 s before closing with 1008'),
+    maxSubscriptions: integer('HERALD_WS_MAX_SUBSCRIPTIONS', '100', 'WebSocket: subscriptions one socket may hold; a subscribe beyond it gets `too_many_subscriptions`', { minimum: 1 }),
+    maxInboxMessages: integer('HERALD_WS_MAX_INBOX', '64', 'WebSocket: client messages waiting to be handled before the server stops reading that socket', { minimum: 1 }),
+    maxInboxBytes: integer('HERALD_WS_MAX_INBOX_BYTES', '4194304', 'WebSocket: bytes of client messages waiting to be handled before the server stops reading that socket', { minimum: 1 }),
+  },
+  cleanup: {
+    intervalMs: duration('HERALD_CLEANUP_INTERVAL', '1h', 'How often expired events and retention are purged (`0` = never)'),
+    retentionMs: duration('HERALD_RETENTION', '0', 'Delete events received longer ago than this (`0` = keep forever)'),
+    retentionMaxEvents: integer('HERALD_RETENTION_MAX_EVENTS', '0', 'Keep at most this many newest events (`0` = unlimited)'),
+  },
+  shutdownTimeoutMs: duration('HERALD_SHUTDOWN_TIMEOUT', '10s', 'Graceful shutdown deadline before the process exits anyway'),
+  webhooks: {
+    allowPrivate: flag('HERALD_WEBHOOK_ALLOW_PRIVATE', 'false', 'Allow webhook callbacks to loopback/private addresses (checked at registration and at connect time); link-local and cloud metadata addresses stay refused unless `HERALD_WEBHOOK_ALLOW_HOSTS` lists them'),
+    allowHosts: text('HERALD_WEBHOOK_ALLOW_HOSTS', '', 'Comma list of hostnames, addresses or CIDR ranges (`hooks.internal,10.1.0.0/16`) webhooks may reach although private; `127.0.0.1,localhost` is the safe way to test locally', {
+      pattern: '^$|^[^,\\s]+(,[^,\\s]+)*$',
+      expected: 'must be a comma list of hostnames, addresses or CIDR ranges, without spaces',
+    }, parseAllowHosts),
+    timeoutMs: duration('HERALD_WEBHOOK_TIMEOUT', '30s', 'Webhook request timeout; any 2xx within it is a success', { floor: 1 }),
+    secretOverlapMs: duration('HERALD_WEBHOOK_SECRET_OVERLAP', '24h', 'After a secret rotation the old secret keeps signing this long'),
+    retryScheduleMs: text('HERALD_RETRY_SCHEDULE', '5s,5m,30m,2h,5h,10h,10h', 'Webhook retry delays after the 1st, 2nd, … failed attempt (±20% jitter; an event\'s `max_retries` caps the count)', {
+      pattern: `^${DURATIONS}(,${DURATIONS})*$`,
+      expected: 'must be a comma list of durations such as 5s,5m,2h',
+    }, (t) => t.split(',').map(parseDuration)),
+    maxRetryAfterMs: duration('HERALD_WEBHOOK_MAX_RETRY_AFTER', '1h', 'Longest `Retry-After` (on 429/503) honoured; a longer one is cut to this'),
+    worker: flag('HERALD_WEBHOOK_WORKER', 'true', 'Run the delivery worker in this process (`false`: this replica only records deliveries)'),
+    concurrency: integer('HERALD_WEBHOOK_CONCURRENCY', '64', 'Webhook requests in flight per process (also the most keep-alive connections per origin)', { floor: 1 }),
+    perSubscription: integer('HERALD_WEBHOOK_SUBSCRIPTION_CONCURRENCY', '16', 'Webhook requests in flight per subscription and process', { floor: 1 }),
+    leaseMs: duration('HERALD_WEBHOOK_LEASE', '30s', 'A claimed delivery is leased this long, renewed while queued or in flight; a crashed worker\'s deliveries are retried after it', { floor: 1 }),
+    pollMs: duration('HERALD_WEBHOOK_POLL', '500ms', 'An idle worker looks for due deliveries this often (a publish in the same process wakes it at once)', { floor: 1 }),
+    disableAfterMs: duration('HERALD_WEBHOOK_DISABLE_AFTER', '5d', 'Disable a subscription whose deliveries have failed continuously this long (`0` = never)'),
+    retentionMs: duration('HERALD_DELIVERY_RETENTION', '30d', 'Delete delivered, failed and expired deliveries (with their attempts) settled longer ago than this, every `HERALD_CLEANUP_INTERVAL` (`0` = keep forever)'),
+  },
+  subscriptions: {
+    inactiveAfterMs: duration('HERALD_SUBSCRIPTION_INACTIVE_AFTER', '7d', 'Deactivate a subscription with no delivery for this long, checked every `HERALD_CLEANUP_INTERVAL` (`0` = never)'),
+    refreshMs: duration('HERALD_SUBSCRIPTION_REFRESH', '1s', 'How often a replica checks for subscription changes made through other replicas', { floor: 1 }),
+  },
+};
