@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EnvSchema } from '../src/config.js';
+import { configTable, withConfigTable } from '../src/config/table.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -12,6 +13,10 @@ describe('README', () => {
       const shown = schema.default === '' ? '(empty)' : `\`${String(schema.default)}\``;
       expect(row, name).toContain(shown);
     }
+  });
+
+  it('has the configuration table `npm run docs:config` writes from the config entries', () => {
+    expect(readme.split('\n'), 'README.md is stale: run npm run docs:config').toEqual(withConfigTable(readme, configTable()).split('\n'));
   });
 
   it('gives exactly the two set-up commands', () => {
