@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, EnvSchema, loadConfig } from '../src/config.js';
+import { ConfigError, EnvSchema, loadConfig, variables } from '../src/config.js';
 import { parseDuration } from '../src/lib/duration.js';
 
 describe('loadConfig', () => {
@@ -37,6 +37,34 @@ describe('loadConfig', () => {
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrowError(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrowError(new RegExp(name));
+  });
+
+  it.each([
+    ['HERALD_WS_PING_INTERVAL', '5 sec', 'must be a duration such as 500ms, 5s'],
+    ['HERALD_ROCKSDB_BLOCK_CACHE_SIZE', '32MB', 'must be a byte count'],
+    ['LOG_LEVEL', 'loud', 'must be one of fatal, error, warn, info, debug, trace, silent'],
+    ['HERALD_WEBHOOK_WORKER', 'yes', 'must be true or false'],
+    ['HERALD_BODY_LIMIT', '100', 'must be >= 1024'],
+    ['HERALD_WS_MAX_MESSAGE', '10', 'must be >= 64'],
+    ['PORT', '70000', 'must be <= 65535'],
+  ])('says what %s=%s should have been', (name, value, expected) => {
+    expect(() => loadConfig({ [name]: value })).toThrowError(`${name}=${JSON.stringify(value)}: ${expected}`);
+  });
+
+  it('reports every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: 'abc', HERALD_BODY_LIMIT: '1', HERALD_WEBHOOK_ALLOW_HOSTS: 'a:80' }))
+      .toThrowError(/PORT="abc".*\n.*HERALD_BODY_LIMIT="1".*\n.*HERALD_WEBHOOK_ALLOW_HOSTS/);
+  });
+
+  it('raises a floored value instead of refusing it (a 0 timeout means the shortest)', () => {
+    const config = loadConfig({ HERALD_DB_CONNECT_TIMEOUT: '0', HERALD_COMMIT_MAX_EVENTS: '0', HERALD_WEBHOOK_CONCURRENCY: '0' });
+    expect([config.db.connectTimeoutMs, config.commit.maxEvents, config.webhooks.concurrency]).toEqual([1, 1, 1]);
+  });
+
+  it('declares each variable once', () => {
+    const names = variables().map((entry) => entry.env);
+    expect(names.filter((name, i) => names.indexOf(name) !== i)).toEqual([]);
+    expect(Object.keys(EnvSchema.properties)).toEqual(names);
   });
 
   it('documents every variable with a default and a description', () => {
