@@ -35,7 +35,14 @@ function messages(): Record<string, Message> {
   };
 }
 
-const refs = (names: readonly string[], prefix: string) => names.map((name) => ({ $ref: `${prefix}/${name}` }));
+/** An operation of Herald's on the stream channel: `send` is what Herald sends, `receive` what it reads. */
+const operation = (action: 'send' | 'receive', title: string, summary: string, names: readonly string[]) => ({
+  action,
+  channel: { $ref: `#/channels/${STREAM}` },
+  title,
+  summary,
+  messages: names.map((name) => ({ $ref: `#/channels/${STREAM}/messages/${name}` })),
+});
 
 /**
  * The AsyncAPI 3.0 document of the live stream on `GET /events` (docs/websocket.md). The message payloads
@@ -78,20 +85,8 @@ export function buildAsyncApi(): Record<string, unknown> {
       },
     },
     operations: {
-      receiveFrames: {
-        action: 'send',
-        channel: { $ref: `#/channels/${STREAM}` },
-        title: 'Frames Herald sends',
-        summary: 'Events as they are stored, and the answers to client messages',
-        messages: refs(serverMessages, `#/channels/${STREAM}/messages`),
-      },
-      clientMessages: {
-        action: 'receive',
-        channel: { $ref: `#/channels/${STREAM}` },
-        title: 'Messages Herald receives',
-        summary: 'Answered only when they carry an `id`; errors are always sent',
-        messages: refs(clientMessages, `#/channels/${STREAM}/messages`),
-      },
+      receiveFrames: operation('send', 'Frames Herald sends', 'Events as they are stored, and the answers to client messages', serverMessages),
+      clientMessages: operation('receive', 'Messages Herald receives', 'Answered only when they carry an `id`; errors are always sent', clientMessages),
     },
     components: {
       messages: messages(),
