@@ -81,11 +81,14 @@ describe('OpenAPI document', () => {
   });
 
   it('tags every operation by resource and asks for a Bearer key with the scope the route needs', () => {
-    const scopes = new Map(routes.map((r) => [`${[r.method].flat()[0]} ${r.url}`, r.config?.scope]));
+    const byKey = new Map(routes.map((r) => [`${[r.method].flat()[0]} ${r.url}`, r]));
     for (const { path, method, op } of operations()) {
       expect(op.tags, `${method} ${path}`).toHaveLength(1);
-      const scope = scopes.get(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`);
-      if (scope) expect(op.security, `${method} ${path}`).toEqual([{ bearerAuth: [scope] }]);
+      const route = byKey.get(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`);
+      const scope = route?.config?.scope;
+      // `?token=` is an alternative only where a plain HTTP request may carry it (an EventSource stream).
+      const viaQuery = route?.config?.tokenInQuery?.includes('event-stream') ? [{ queryToken: [scope] }] : [];
+      if (scope) expect(op.security, `${method} ${path}`).toEqual([{ bearerAuth: [scope] }, ...viaQuery]);
       else expect(op.security, `${method} ${path}`).toBeUndefined();
     }
     const publicPaths = operations().filter(({ op }) => !op.security).map(({ path }) => path);

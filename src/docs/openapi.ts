@@ -4,8 +4,8 @@ import type { RouteOptions } from 'fastify';
 import { ERROR_STATUS_MEANING } from '../schemas/common.js';
 import { version } from '../lib/version.js';
 
-export const BEARER = 'bearerAuth';
-export const QUERY_TOKEN = 'queryToken';
+const BEARER = 'bearerAuth';
+const QUERY_TOKEN = 'queryToken';
 
 /** Tags group the operations by resource, as the route plugins do (src/routes/*.ts). */
 const TAGS: readonly [RegExp, string][] = [
@@ -16,7 +16,7 @@ const TAGS: readonly [RegExp, string][] = [
   [/^\/(openapi|asyncapi)\.json$/, 'docs'],
 ];
 
-export function tagOf(url: string): string | undefined {
+function tagOf(url: string): string | undefined {
   return TAGS.find(([pattern]) => pattern.test(url))?.[1];
 }
 
