@@ -12,11 +12,13 @@ import webhooksPlugin from './plugins/webhooks.js';
 import cleanupPlugin from './plugins/cleanup.js';
 import streamPlugin from './plugins/stream.js';
 import websocketPlugin from './plugins/websocket.js';
+import openapiPlugin from './plugins/openapi.js';
 import healthRoutes from './routes/health.js';
 import eventRoutes from './routes/events.js';
 import subscriptionRoutes from './routes/subscriptions.js';
 import deliveryRoutes from './routes/deliveries.js';
 import dashboardRoutes from './routes/dashboard.js';
+import docsRoutes from './routes/docs.js';
 
 export interface BuildOptions {
   config: Config;
@@ -64,10 +66,12 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(committerPlugin);
   await app.register(cleanupPlugin);
   await app.register(streamPlugin);
+  await app.register(openapiPlugin);
   await app.register(healthRoutes);
   await app.register(eventRoutes);
   await app.register(subscriptionRoutes);
   await app.register(deliveryRoutes);
   await app.register(dashboardRoutes);
+  await app.register(docsRoutes);
   return app;
 }

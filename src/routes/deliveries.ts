@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorBody, errorResponses } from '../schemas/common.js';
+import { errorResponses } from '../schemas/common.js';
 import { Delivery, DeliveryDetail, DeliveryListQuery, DeliveryPage, DeliveryParams, type DeliveryStatus } from '../schemas/delivery.js';
 import { SubscriptionParams } from '../schemas/subscription.js';
 import { HttpError } from '../lib/http-error.js';
@@ -19,7 +19,7 @@ const deliveries: FastifyPluginAsyncTypebox = async (app) => {
       summary: "A subscription's deliveries, newest event first",
       params: SubscriptionParams,
       querystring: DeliveryListQuery,
-      response: { 200: DeliveryPage, ...errorResponses },
+      response: { 200: DeliveryPage, ...errorResponses(404) },
     },
   }, async (request) => {
     const { id } = request.params;
@@ -61,7 +61,7 @@ const deliveries: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/deliveries/:id', {
     config: { scope: 'admin' },
-    schema: { summary: 'One delivery with every attempt', params: DeliveryParams, response: { 200: DeliveryDetail, ...errorResponses } },
+    schema: { summary: 'One delivery with every attempt', params: DeliveryParams, response: { 200: DeliveryDetail, ...errorResponses(404) } },
   }, async (request) => {
     const row = await repo.get(request.params.id);
     if (!row) throw new HttpError(404, 'not_found', `no delivery ${request.params.id}`);
@@ -73,7 +73,7 @@ const deliveries: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       summary: 'Attempt a delivery again now, whatever its status',
       params: DeliveryParams,
-      response: { 202: Delivery, 409: ErrorBody, ...errorResponses },
+      response: { 202: Delivery, ...errorResponses(404, 409) },
     },
   }, async (request, reply) => {
     const { id } = request.params;

@@ -1,15 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import '@fastify/websocket';
 import { Type } from 'typebox';
-import { errorResponses } from '../schemas/common.js';
+import { BODY_ERRORS, errorResponses } from '../schemas/common.js';
 import { BatchInput, Event, EventInput, EventParams, HistoryPage, HistoryQuery } from '../schemas/event.js';
 import { prepareEvent } from '../events/prepare.js';
 import { HttpError } from '../lib/http-error.js';
 import { fromRow, isExpired } from '../store/event-rows.js';
 import { parseHistoryQuery, readHistory } from '../store/event-history.js';
 
-const EventEnvelope = Type.Object({ event: Event });
-const EventsEnvelope = Type.Object({ events: Type.Array(Event) });
+const EventEnvelope = Type.Object({ event: Event }, { $id: 'EventEnvelope' });
+const EventsEnvelope = Type.Object({ events: Type.Array(Event) }, { $id: 'EventList' });
 
 const events: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/events', {
@@ -18,7 +18,7 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       summary: 'Publish one event (idempotent on event_id)',
       body: EventInput,
-      response: { 200: EventEnvelope, 201: EventEnvelope, ...errorResponses },
+      response: { 200: EventEnvelope, 201: EventEnvelope, ...errorResponses(...BODY_ERRORS, 503) },
     },
   }, async (request, reply) => {
     const [result] = await app.committer.publish([prepareEvent(request.body, new Date())]);
@@ -32,7 +32,7 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       summary: 'Publish up to 1000 events atomically, stamped with one correlation_id',
       body: BatchInput,
-      response: { 200: EventsEnvelope, 201: EventsEnvelope, ...errorResponses },
+      response: { 200: EventsEnvelope, 201: EventsEnvelope, ...errorResponses(...BODY_ERRORS, 503) },
     },
   }, async (request, reply) => {
     const seen = new Map<string, number>();
@@ -59,7 +59,7 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       summary: 'Event history, newest first by default, with cursors; upgrades to the live stream',
       querystring: HistoryQuery,
-      response: { 200: HistoryPage, ...errorResponses },
+      response: { 200: HistoryPage, ...errorResponses() },
     },
     handler: async (request) => readHistory(app.store.events, parseHistoryQuery(request.query)),
     // The same path upgrades to the live stream (`GET /events` with `Upgrade: websocket`, docs/websocket.md).
@@ -71,7 +71,7 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       summary: 'One event by id',
       params: EventParams,
-      response: { 200: Event, ...errorResponses },
+      response: { 200: Event, ...errorResponses(404) },
     },
   }, async (request) => {
     const row = await app.store.events.getById(request.params.event_id);

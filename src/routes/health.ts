@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { createRequire } from 'node:module';
+import { errorResponses } from '../schemas/common.js';
 import { Health, Ready } from '../schemas/health.js';
 import { newestSeq } from '../store/event-history.js';
-
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+import { version } from '../lib/version.js';
 
 const health: FastifyPluginAsyncTypebox = async (app) => {
   const started = Date.now();
@@ -23,7 +22,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
       last_seq: lastSeq,
     };
   };
-  const schema = { summary: 'Liveness and store status (the original browser page polls /api/health)', response: { 200: Health, 503: Health } };
+  const schema = { summary: 'Liveness and store status (the original browser page polls /api/health)', response: { ...errorResponses(), 200: Health, 503: Health } };
   for (const url of ['/health', '/api/health']) {
     app.get(url, { schema, logLevel: 'warn' }, async (_request, reply) => {
       const body = await report();
@@ -33,7 +32,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/ready', {
     logLevel: 'warn',
-    schema: { summary: 'Readiness: 503 until the store answers, and while shutting down', response: { 200: Ready, 503: Ready } },
+    schema: { summary: 'Readiness: 503 until the store answers, and while shutting down', response: { ...errorResponses(), 200: Ready, 503: Ready } },
   }, async (_request, reply) => {
     if (closing) return reply.status(503).send({ ready: false, reason: 'shutting down' });
     if (!(await app.store.ping())) return reply.status(503).send({ ready: false, reason: 'store not answering' });

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { errorResponses } from '../schemas/common.js';
+import { BODY_ERRORS, errorResponses } from '../schemas/common.js';
 import {
   Subscription, SubscriptionInput, SubscriptionList, SubscriptionListQuery, SubscriptionParams, SubscriptionPatch,
-  SubscriptionWithSecret,
+  SubscriptionWithSecret, RotatedSecret,
 } from '../schemas/subscription.js';
 import { ReplayInput, ReplayResult } from '../schemas/delivery.js';
 import { replay } from '../webhooks/replay.js';
@@ -29,7 +29,7 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/subscriptions', {
     config: { scope: 'admin' },
-    schema: { summary: 'Create a subscription; its secret is shown once', body: SubscriptionInput, response: { 201: SubscriptionWithSecret, ...errorResponses } },
+    schema: { summary: 'Create a subscription; its secret is shown once', body: SubscriptionInput, response: { 201: SubscriptionWithSecret, ...errorResponses(...BODY_ERRORS, 422) } },
   }, async (request, reply) => {
     const body = request.body;
     await guard(body.callback_url);
@@ -55,17 +55,17 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/subscriptions', {
     config: { scope: 'admin' },
-    schema: { summary: 'List subscriptions', querystring: SubscriptionListQuery, response: { 200: SubscriptionList, ...errorResponses } },
+    schema: { summary: 'List subscriptions', querystring: SubscriptionListQuery, response: { 200: SubscriptionList, ...errorResponses() } },
   }, async (request) => ({ subscriptions: await repo.list(request.query.subscriber_name) }));
 
   app.get('/subscriptions/:id', {
     config: { scope: 'admin' },
-    schema: { summary: 'One subscription', params: SubscriptionParams, response: { 200: Subscription, ...errorResponses } },
+    schema: { summary: 'One subscription', params: SubscriptionParams, response: { 200: Subscription, ...errorResponses(404) } },
   }, async (request) => (await repo.get(request.params.id)) ?? Promise.reject(notFound(request.params.id)));
 
   app.patch('/subscriptions/:id', {
     config: { scope: 'admin' },
-    schema: { summary: 'Change a subscription', params: SubscriptionParams, body: SubscriptionPatch, response: { 200: Subscription, ...errorResponses } },
+    schema: { summary: 'Change a subscription', params: SubscriptionParams, body: SubscriptionPatch, response: { 200: Subscription, ...errorResponses(404, ...BODY_ERRORS, 422) } },
   }, async (request) => {
     const { id } = request.params;
     if (!(await repo.get(id))) throw notFound(id);
@@ -85,7 +85,7 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete('/subscriptions/:id', {
     config: { scope: 'admin' },
-    schema: { summary: 'Delete a subscription', params: SubscriptionParams, response: { 204: Type.Null(), ...errorResponses } },
+    schema: { summary: 'Delete a subscription', params: SubscriptionParams, response: { 204: Type.Null(), ...errorResponses(404) } },
   }, async (request, reply) => {
     if (!(await repo.delete(request.params.id))) throw notFound(request.params.id);
     await app.webhooks.index.reload();
@@ -97,7 +97,7 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       summary: 'Replace the signing secret; the old one keeps signing for HERALD_WEBHOOK_SECRET_OVERLAP',
       params: SubscriptionParams,
-      response: { 200: Type.Object({ secret: Type.String(), previous_valid_until: Type.String() }), ...errorResponses },
+      response: { 200: RotatedSecret, ...errorResponses(404) },
     },
   }, async (request) => {
     const now = Date.now();
@@ -114,7 +114,7 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Create a new delivery for every stored event since a time that the subscription matches',
       params: SubscriptionParams,
       body: ReplayInput,
-      response: { 202: ReplayResult, ...errorResponses },
+      response: { 202: ReplayResult, ...errorResponses(404, ...BODY_ERRORS, 422) },
     },
   }, async (request, reply) => {
     const { id } = request.params;

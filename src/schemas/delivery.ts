@@ -23,7 +23,7 @@ export const Delivery = Type.Object({
   last_error: Nullable(Type.String()),
   created_at: Type.String(),
   updated_at: Type.String(),
-});
+}, { $id: 'Delivery' });
 export type Delivery = Static<typeof Delivery>;
 
 /** One HTTP attempt of a delivery. */
@@ -35,10 +35,10 @@ export const DeliveryAttempt = Type.Object({
   error: Nullable(Type.String()),
   response_body: Nullable(Type.String({ description: 'First 4 KiB of the response body' })),
   webhook_id: Type.String(),
-});
+}, { $id: 'DeliveryAttempt' });
 export type DeliveryAttempt = Static<typeof DeliveryAttempt>;
 
-export const DeliveryDetail = Type.Evaluate(Type.Intersect([Delivery, Type.Object({ attempts_log: Type.Array(DeliveryAttempt) })]));
+export const DeliveryDetail = Type.Evaluate(Type.Intersect([Delivery, Type.Object({ attempts_log: Type.Array(DeliveryAttempt) })]), { $id: 'DeliveryDetail' });
 export type DeliveryDetail = Static<typeof DeliveryDetail>;
 
 export const DeliveryParams = Type.Object({ id: Uuid }, { additionalProperties: false });
@@ -54,7 +54,7 @@ export const DeliveryListQuery = Type.Object(
 );
 export type DeliveryListQuery = Static<typeof DeliveryListQuery>;
 
-export const DeliveryPage = Type.Object({ deliveries: Type.Array(Delivery), next_cursor: Nullable(Type.String()) });
+export const DeliveryPage = Type.Object({ deliveries: Type.Array(Delivery), next_cursor: Nullable(Type.String()) }, { $id: 'DeliveryPage' });
 export type DeliveryPage = Static<typeof DeliveryPage>;
 
 export const ReplayInput = Type.Object(
@@ -62,11 +62,11 @@ export const ReplayInput = Type.Object(
     since: Type.String({ ...DateTime, description: 'Replay events published at or after this time' }),
     until: Type.Optional(DateTime),
   },
-  { additionalProperties: false },
+  { $id: 'ReplayInput', additionalProperties: false },
 );
 export type ReplayInput = Static<typeof ReplayInput>;
 
 export const ReplayResult = Type.Object({
   deliveries_created: Type.Integer({ minimum: 0 }),
   events_scanned: Type.Integer({ minimum: 0 }),
-});
+}, { $id: 'ReplayResult' });

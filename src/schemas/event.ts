@@ -52,7 +52,7 @@ export const EventInput = Type.Object(
     max_retries: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: MAX_RETRY_FIELD }))),
     expires_at: Type.Optional(Nullable(DateTime)),
   },
-  { additionalProperties: false },
+  { $id: 'EventInput', additionalProperties: false },
 );
 export type EventInput = Static<typeof EventInput>;
 
@@ -75,7 +75,7 @@ export const Event = Type.Object(
     expires_at: Nullable(Type.String()),
     seq: Type.Integer({ minimum: 1 }),
   },
-  { additionalProperties: false },
+  { $id: 'Event', additionalProperties: false },
 );
 export type Event = Static<typeof Event>;
 
@@ -86,7 +86,7 @@ export const BatchInput = Type.Object(
     events: Type.Array(EventInput, { minItems: 1, maxItems: MAX_BATCH }),
     correlation_id: Type.Optional(Uuid),
   },
-  { additionalProperties: false },
+  { $id: 'BatchInput', additionalProperties: false },
 );
 export type BatchInput = Static<typeof BatchInput>;
 
@@ -121,7 +121,7 @@ export type HistoryQuery = Static<typeof HistoryQuery>;
 export const HistoryPage = Type.Object({
   events: Type.Array(Event),
   next_cursor: Nullable(Type.String()),
-});
+}, { $id: 'HistoryPage' });
 export type HistoryPage = Static<typeof HistoryPage>;
 
 export const EventParams = Type.Object({ event_id: Uuid }, { additionalProperties: false });

@@ -9,6 +9,6 @@ export const Health = Type.Object({
     engine: Type.String(),
   }),
   last_seq: Type.Union([Type.Integer(), Type.Null()]),
-});
+}, { $id: 'Health' });
 
-export const Ready = Type.Object({ ready: Type.Boolean(), reason: Type.Optional(Type.String()) });
+export const Ready = Type.Object({ ready: Type.Boolean(), reason: Type.Optional(Type.String()) }, { $id: 'Ready' });

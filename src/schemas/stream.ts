@@ -56,21 +56,30 @@ export const CLIENT_MESSAGES = {
   ping: PingMessage,
 } as const;
 
+export const SubscribedFrame = Type.Object({ type: Type.Literal('subscribed'), id: MessageId, subscription: Type.String() });
+export const UnsubscribedFrame = Type.Object({ type: Type.Literal('unsubscribed'), id: MessageId });
+export const PublishedFrame = Type.Object({
+  type: Type.Literal('published'), id: MessageId, event_id: Type.String(), seq: Type.Integer(), created: Type.Boolean(),
+});
+export const PongFrame = Type.Object({ type: Type.Literal('pong'), id: MessageId });
+export const ErrorFrame = Type.Object({
+  type: Type.Literal('error'),
+  id: MessageId,
+  code: Type.String(),
+  message: Type.String(),
+  oldest_seq: Type.Optional(Type.Integer()),
+  details: Type.Optional(Type.Unknown()),
+});
+
 /** Control frames; event frames are the plain event object (no `type` field). */
-export const ControlFrame = Type.Union([
-  Type.Object({ type: Type.Literal('subscribed'), id: MessageId, subscription: Type.String() }),
-  Type.Object({ type: Type.Literal('unsubscribed'), id: MessageId }),
-  Type.Object({ type: Type.Literal('published'), id: MessageId, event_id: Type.String(), seq: Type.Integer(), created: Type.Boolean() }),
-  Type.Object({ type: Type.Literal('pong'), id: MessageId }),
-  Type.Object({
-    type: Type.Literal('error'),
-    id: MessageId,
-    code: Type.String(),
-    message: Type.String(),
-    oldest_seq: Type.Optional(Type.Integer()),
-    details: Type.Optional(Type.Unknown()),
-  }),
-]);
+export const CONTROL_FRAMES = {
+  subscribed: SubscribedFrame,
+  unsubscribed: UnsubscribedFrame,
+  published: PublishedFrame,
+  pong: PongFrame,
+  error: ErrorFrame,
+} as const;
+export const ControlFrame = Type.Union([SubscribedFrame, UnsubscribedFrame, PublishedFrame, PongFrame, ErrorFrame]);
 export type ControlFrame = Static<typeof ControlFrame>;
 
 /** Close codes: 4000–4499 reconnect and resume, 4500–4999 do not reconnect (docs/websocket.md lists them). */

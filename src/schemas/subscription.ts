@@ -16,7 +16,7 @@ export const SubscriptionInput = Type.Object(
     secret: Type.Optional(Secret),
     is_active: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false },
+  { $id: 'SubscriptionInput', additionalProperties: false },
 );
 export type SubscriptionInput = Static<typeof SubscriptionInput>;
 
@@ -28,7 +28,7 @@ export const SubscriptionPatch = Type.Object(
     callback_url: Type.Optional(Nullable(CallbackUrl)),
     is_active: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { $id: 'SubscriptionPatch', additionalProperties: false, minProperties: 1 },
 );
 export type SubscriptionPatch = Static<typeof SubscriptionPatch>;
 
@@ -45,13 +45,17 @@ export const Subscription = Type.Object({
   last_activity: Nullable(Type.String()),
   disabled_reason: Nullable(Type.String()),
   failing_since: Nullable(Type.String({ description: 'Start of the current run of failed attempts; null after a success' })),
-});
+}, { $id: 'Subscription' });
 export type Subscription = Static<typeof Subscription>;
 
-export const SubscriptionWithSecret = Type.Evaluate(Type.Intersect([Subscription, Type.Object({ secret: Type.String() })]));
+export const SubscriptionWithSecret = Type.Evaluate(Type.Intersect([Subscription, Type.Object({ secret: Type.String() })]), { $id: 'SubscriptionWithSecret' });
 export const SubscriptionParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 export const SubscriptionListQuery = Type.Object(
   { subscriber_name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })), token: Type.Optional(Type.String()) },
   { additionalProperties: false },
 );
-export const SubscriptionList = Type.Object({ subscriptions: Type.Array(Subscription) });
+export const SubscriptionList = Type.Object({ subscriptions: Type.Array(Subscription) }, { $id: 'SubscriptionList' });
+export const RotatedSecret = Type.Object(
+  { secret: Type.String(), previous_valid_until: Type.String() },
+  { $id: 'RotatedSecret' },
+);
