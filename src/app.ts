@@ -12,6 +12,7 @@ import webhooksPlugin from './plugins/webhooks.js';
 import cleanupPlugin from './plugins/cleanup.js';
 import streamPlugin from './plugins/stream.js';
 import websocketPlugin from './plugins/websocket.js';
+import metricsPlugin from './plugins/metrics.js';
 import healthRoutes from './routes/health.js';
 import eventRoutes from './routes/events.js';
 import subscriptionRoutes from './routes/subscriptions.js';
@@ -64,6 +65,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(committerPlugin);
   await app.register(cleanupPlugin);
   await app.register(streamPlugin);
+  // Before the routes, so its onResponse hook times every one of them.
+  if (options.config.metrics) await app.register(metricsPlugin);
   await app.register(healthRoutes);
   await app.register(eventRoutes);
   await app.register(subscriptionRoutes);

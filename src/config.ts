@@ -84,6 +84,20 @@ export const EnvSchema = Type.Object({
   HERALD_DELIVERY_RETENTION: duration('30d', 'Delete delivered, failed and expired deliveries (and their attempts) settled longer ago than this (0 = keep forever)'),
   HERALD_SUBSCRIPTION_INACTIVE_AFTER: duration('7d', 'Deactivate a subscription with no delivery for this long, checked by the cleanup loop (0 = never)'),
   HERALD_SUBSCRIPTION_REFRESH: duration('1s', 'How often a replica checks for subscription changes made by other replicas'),
+  HERALD_METRICS: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'true',
+    description: 'Serve Prometheus metrics at GET /metrics (admin scope)',
+  }),
+  OTEL_SDK_DISABLED: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'OpenTelemetry: true turns tracing off whatever else is set',
+  }),
+  OTEL_TRACES_EXPORTER: Type.Union([Type.Literal(''), Type.Literal('otlp'), Type.Literal('console'), Type.Literal('none')], {
+    default: '',
+    description: 'OpenTelemetry: otlp or console turns tracing on; empty means otlp when an OTLP endpoint is set, else off',
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.String({ default: '', description: 'OpenTelemetry: OTLP/HTTP base URL (http://collector:4318); setting it turns tracing on' }),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.String({ default: '', description: 'OpenTelemetry: full OTLP/HTTP traces URL; setting it turns tracing on' }),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -153,6 +167,9 @@ export const ConfigSchema = Type.Object({
     inactiveAfterMs: Type.Integer({ minimum: 0 }),
     refreshMs: Type.Integer({ minimum: 1 }),
   }),
+  metrics: Type.Boolean(),
+  /** Where spans go; 'none' loads no OpenTelemetry package (docs/operations.md#tracing). */
+  tracing: Type.Union([Type.Literal('none'), Type.Literal('otlp'), Type.Literal('console')]),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -244,6 +261,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       inactiveAfterMs: parseDuration(env.HERALD_SUBSCRIPTION_INACTIVE_AFTER),
       refreshMs: Math.max(1, parseDuration(env.HERALD_SUBSCRIPTION_REFRESH)),
     },
+    metrics: env.HERALD_METRICS === 'true',
+    tracing: tracesExporter(env),
   };
   const configProblems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.path}: ${e.message}`);
   if (configProblems.length > 0) throw new ConfigError(`invalid configuration:\n  ${configProblems.join('\n  ')}`);
@@ -255,6 +274,13 @@ const BYTE_UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 ** 2, G
 function parseBytes(text: string): number {
   const [, digits = '0', unit = ''] = /^(\d+)(\D*)$/.exec(text) ?? [];
   return Number(digits) * (BYTE_UNITS[unit] ?? 1);
+}
+
+/** The standard OTEL_* switches: an explicit exporter wins, an OTLP endpoint alone means otlp, nothing means off. */
+function tracesExporter(env: Env): Config['tracing'] {
+  if (env.OTEL_SDK_DISABLED === 'true') return 'none';
+  if (env.OTEL_TRACES_EXPORTER !== '') return env.OTEL_TRACES_EXPORTER;
+  return env.OTEL_EXPORTER_OTLP_ENDPOINT !== '' || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== '' ? 'otlp' : 'none';
 }
 
 function parseApiKeys(text: string): Config['apiKeys'] {

@@ -43,6 +43,8 @@ export interface SettledDelivery {
   eventId: string;
   status: DeliveryRow['status'];
   attempts: number;
+  /** How long the HTTP attempt this outcome records took; absent when none was made. */
+  durationMs?: number;
 }
 
 interface Job {
@@ -101,6 +103,8 @@ export class DeliveryWorker {
   /** Per priority rank, the highest queue_key this worker has claimed (see claimFrom). */
   private readonly claimedUpTo: Array<number | undefined> = [];
   private lastFullScan = 0;
+  /** Failed worker passes and outcome writes, read by the metrics plugin. */
+  readonly stats = { storeErrors: 0 };
 
   constructor(private readonly deps: WorkerDeps, private readonly options: WorkerOptions) {}
 
@@ -158,6 +162,7 @@ export class DeliveryWorker {
           if (claimed.length > 0) await this.accept(claimed);
         }
       } catch (err) {
+        this.stats.storeErrors += 1;
         this.deps.log.error({ err }, 'webhook worker pass failed');
       }
       if (!full) await this.sleep(this.options.pollMs);
@@ -389,7 +394,10 @@ export class DeliveryWorker {
   private enqueueSettlement(row: DeliveryRow, settlement: Settlement): void {
     this.settleQueue.push({
       settlement,
-      info: { deliveryId: String(row.id.id), subscriptionId: row.subscription_id, eventId: row.event_id, status: settlement.status, attempts: settlement.attempts },
+      info: {
+        deliveryId: String(row.id.id), subscriptionId: row.subscription_id, eventId: row.event_id, status: settlement.status, attempts: settlement.attempts,
+        ...(settlement.attempt && { durationMs: settlement.attempt.duration_ms }),
+      },
     });
     this.flushSoon();
   }
@@ -404,6 +412,7 @@ export class DeliveryWorker {
         try {
           await this.retryConflicts('settle', () => this.deps.deliveries.settle(this.id, batch.map((b) => b.settlement)));
         } catch (err) {
+          this.stats.storeErrors += 1;
           this.deps.log.error({ err, count: batch.length }, 'could not record webhook outcomes; retrying');
           this.settleQueue.unshift(...batch);
           if (this.abort.signal.aborted && this.stopping) break;
