@@ -3,7 +3,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Surreal } from 'surrealdb';
 import type { Config } from './config.js';
 import type { Clock } from './lib/clock.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import configPlugin from './plugins/config.js';
+import tracingPlugin from './plugins/tracing.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
 import authPlugin from './plugins/auth.js';
 import storePlugin from './plugins/store.js';
@@ -26,6 +28,8 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
   /** Time for the webhook worker and delivery scheduling (tests pass a controllable one). */
   clock?: Clock;
+  /** Where spans go when tracing is on, instead of the exporter OTEL_* names (tests pass an in-memory one). */
+  spanExporter?: SpanExporter;
 }
 
 const STORE_MIGRATION_MARGIN_MS = 30_000;
@@ -57,6 +61,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(configPlugin, { config: options.config, ...(options.clock && { clock: options.clock }) });
+  await app.register(tracingPlugin, options.spanExporter ? { spanExporter: options.spanExporter } : {});
   await app.register(errorsPlugin);
   await app.register(websocketPlugin);
   await app.register(authPlugin);

@@ -11,6 +11,7 @@ import { liveSecrets, type SubscriptionRepository } from '../store/subscription-
 import { nextAttemptDelay, type RetryPolicy } from './retry-policy.js';
 import type { SendResult, WebhookSender } from './sender.js';
 import { webhookHeaders } from './signer.js';
+import { traceHeaders } from '../tracing/context.js';
 import type { SubscriptionIndex } from './subscription-index.js';
 
 export interface WorkerOptions {
@@ -331,7 +332,7 @@ export class DeliveryWorker {
       const now = this.deps.clock.now();
       const body = JSON.stringify({ event: job.event, subscription: { id: subId, subscriber: subscription?.subscriber_name ?? null } });
       const headers = webhookHeaders(liveSecrets(entry?.secrets ?? [], now), job.event.event_id, Math.floor(now / 1000), body);
-      const result = await this.deps.sender.send(subscription?.callback_url ?? '', { ...headers }, body, this.abort.signal);
+      const result = await this.deps.sender.send(subscription?.callback_url ?? '', { ...headers, ...traceHeaders(job.event) }, body, this.abort.signal);
       this.record(job, result, now, headers['webhook-id']);
     } catch (err) {
       this.deps.log.error({ err, delivery: String(job.row.id.id) }, 'webhook attempt crashed');

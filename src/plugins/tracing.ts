@@ -1,0 +1,34 @@
+import fp from 'fastify-plugin';
+import type { FastifyRequest } from 'fastify';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { incomingTraceContext, type TraceContext } from '../tracing/context.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The trace context to store with the events `request` publishes (docs/operations.md#tracing). */
+    traceContext(request: FastifyRequest): TraceContext;
+  }
+}
+
+/**
+ * OpenTelemetry when the OTEL_* variables turn it on: a span per request and the publish span's context stored
+ * with its events. Off, no OpenTelemetry package is loaded and an incoming `traceparent` is passed through.
+ * Registered before every other plugin, so @fastify/otel sees every hook and route.
+ */
+export default fp<{ spanExporter?: SpanExporter }>(
+  async (app, options) => {
+    const kind = app.config.tracing;
+    if (kind === 'none') {
+      app.decorate('traceContext', (request: FastifyRequest) => incomingTraceContext(request.headers));
+      return;
+    }
+    const { startTracing } = await import('../tracing/otel.js');
+    const tracing = startTracing(kind, options.spanExporter);
+    await app.register(tracing.plugin);
+    app.decorate('traceContext', tracing.contextOf);
+    app.addHook('onClose', async () => {
+      await tracing.shutdown();
+    });
+  },
+  { name: 'tracing', dependencies: ['config'] },
+);
