@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
+import { defineMetrics } from '../src/metrics/definitions.js';
 import { measure, type LoadResult } from './publish.js';
 import { fmt, fmtInt, printTable, publishBody, startCeiling, startHerald, stopChild, type Child, type HeraldChild } from './lib.js';
 
@@ -52,6 +53,20 @@ async function heraldRun(metrics: boolean, body: string): Promise<Run> {
   }
 }
 
+/** Microseconds of what one publish adds with metrics on: a request observation, a count, a commit's two. */
+function hotPathMicros(): number {
+  const metrics = defineMetrics();
+  const n = 200_000;
+  const started = performance.now();
+  for (let i = 0; i < n; i++) {
+    metrics.httpDuration.observe({ method: 'POST', route: '/events', status_code: 201 }, 0.004);
+    metrics.eventsPublished.inc(1);
+    metrics.commitEvents.observe(8);
+    metrics.commitDuration.observe(0.003);
+  }
+  return ((performance.now() - started) * 1000) / n;
+}
+
 export async function runMetricsCost(): Promise<{ ratio: number }> {
   const body = publishBody();
   console.log(`\n== metrics-cost: POST /events, c=${CONNECTIONS}, HERALD_METRICS off/on alternated, /metrics scraped every ${SCRAPE_EVERY_MS} ms when on`);
@@ -79,6 +94,9 @@ export async function runMetricsCost(): Promise<{ ratio: number }> {
     ...runs.map((r) => [r.label, fmtInt(r.reqPerSec), String(r.p50), String(r.p99), String(r.non2xx), String(r.errors), String(r.scrapes), fmt(r.cpuMsPerRequest, 3)]),
   ]);
   console.log(`\n  mean req/s: off ${fmtInt(off)}, on ${fmtInt(on)}; ratio on/off ${fmt(on / off, 3)}`);
+  hotPathMicros(); // warm-up
+  const micros = hotPathMicros();
+  console.log(`  metrics work per publish (in-process loop): ${fmt(micros, 2)} µs = ${fmt((micros / 1000 / cpuOff) * 100, 1)}% of the CPU a request costs with metrics off`);
   console.log(`  Herald CPU per request: off ${fmt(cpuOff, 3)} ms, on ${fmt(cpuOn, 3)} ms; ratio on/off ${fmt(cpuOn / cpuOff, 3)}`);
   console.log(`  ratio herald/ceiling: off ${fmt(off / ceiling.reqPerSec, 3)}, on ${fmt(on / ceiling.reqPerSec, 3)}`);
   return { ratio: on / off };
