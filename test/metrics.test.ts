@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { event, testApp } from './helpers/app.js';
-import { connect } from './helpers/ws.js';
+import { connect, listenWs, starve } from './helpers/ws.js';
 import { startReceiver, type Receiver } from './helpers/receiver.js';
 import { parsePrometheus, valueOf, type Sample } from './helpers/prometheus.js';
 
@@ -12,11 +11,6 @@ async function scrape(app: FastifyInstance, headers: Record<string, string> = {}
   expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
   return parsePrometheus(res.body);
 }
-
-const listen = async (app: FastifyInstance) => {
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-};
 
 describe('GET /metrics', () => {
   let app: FastifyInstance;
@@ -96,7 +90,7 @@ describe('stream metrics', () => {
   let url: string;
   beforeAll(async () => {
     app = await testApp({ HERALD_WS_MAX_BUFFER: '65536' });
-    url = await listen(app);
+    url = await listenWs(app);
   });
   afterAll(async () => {
     await app.close();
@@ -122,16 +116,7 @@ describe('stream metrics', () => {
     const slow = await connect(`${url}/events?types=bulk`);
     await vi.waitFor(() => expect(app.stream.router.size).toBe(1), { timeout: 10_000, interval: 10 });
     expect(valueOf(await scrape(app), 'herald_ws_slow_consumer_closes_total', { reason: 'send_buffer' })).toBe(0);
-    // The client stops reading from its TCP socket; the server's send buffer for it fills up.
-    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const blob = 'x'.repeat(8000);
-    let closed = false;
-    void slow.closed.then(() => (closed = true));
-    for (let sent = 0; !closed && sent < 5000; sent += 50) {
-      const batch = Array.from({ length: 50 }, () => event({ event_type: 'bulk', payload: { blob } }));
-      await app.inject({ method: 'POST', url: '/events/batch', payload: { events: batch } });
-    }
-    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    await starve(app, slow);
     expect((await slow.closed).code).toBe(4000);
     expect(valueOf(await scrape(app), 'herald_ws_slow_consumer_closes_total', { reason: 'send_buffer' })).toBe(1);
   }, 60_000);

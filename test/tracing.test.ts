@@ -1,12 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import { buildApp } from '../src/app.js';
 import { event, testApp, testConfig } from './helpers/app.js';
-import { connect, type Client } from './helpers/ws.js';
+import { connect, listenWs, type Client } from './helpers/ws.js';
 import { startReceiver, type Receiver } from './helpers/receiver.js';
 
 const UPSTREAM_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -16,13 +15,13 @@ const WEBHOOK_ENV = { HERALD_WEBHOOK_ALLOW_HOSTS: '127.0.0.1', HERALD_WEBHOOK_PO
 
 /** A listening app with a webhook subscription to `receiver` and a socket streaming `traced.*`. */
 async function tracedSetup(app: FastifyInstance, receiver: Receiver): Promise<Client> {
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = await listenWs(app);
   const res = await app.inject({
     method: 'POST', url: '/subscriptions',
     payload: { subscriber_name: 'tracing', event_types: ['traced.*'], callback_url: receiver.url },
   });
   expect(res.statusCode, res.body).toBe(201);
-  const client = await connect(`ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/events?types=traced.*`);
+  const client = await connect(`${url}/events?types=traced.*`);
   await vi.waitFor(() => expect(app.stream.router.size).toBe(1), { timeout: 10_000, interval: 10 });
   return client;
 }
