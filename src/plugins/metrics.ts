@@ -15,11 +15,13 @@ export default fp(
     const metrics = defineMetrics();
     const commitErrors = { count: 0 };
 
-    app.addHook('onResponse', async (request, reply) => {
+    // A callback hook, not an async one: no promise per request.
+    app.addHook('onResponse', (request, reply, done) => {
       metrics.httpDuration.observe(
         { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode },
         reply.elapsedTime / 1000,
       );
+      done();
     });
 
     app.committer.onCommit((events) => metrics.eventsPublished.inc(events.length));
