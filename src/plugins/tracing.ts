@@ -27,7 +27,7 @@ export default fp<{ spanExporter?: SpanExporter }>(
     await app.register(tracing.plugin);
     app.decorate('traceContext', tracing.contextOf);
     app.addHook('onClose', async () => {
-      await tracing.shutdown();
+      await tracing.shutdown().catch((err: unknown) => app.log.warn({ err }, 'could not export the last spans'));
     });
   },
   { name: 'tracing', dependencies: ['config'] },

@@ -6,6 +6,9 @@ import { detectResources, envDetector, resourceFromAttributes } from '@opentelem
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { TraceContext } from './context.js';
 
+/** How long shutdown waits for the last spans to be exported. */
+const SHUTDOWN_FLUSH_MS = 2000;
+
 /** Probes and scrapes would be most of the spans and say nothing. */
 const UNTRACED = new Set(['/metrics', '/health', '/api/health', '/ready']);
 
@@ -44,10 +47,19 @@ export function startTracing(kind: 'otlp' | 'console', exporter?: SpanExporter):
       return carrier;
     },
     async shutdown() {
-      await provider.shutdown();
-      trace.disable();
-      context.disable();
-      propagation.disable();
+      // An unreachable collector must not hold up (or fail) Herald's shutdown: what is not flushed by then is lost.
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          provider.shutdown(),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_FLUSH_MS).unref())),
+        ]);
+      } finally {
+        clearTimeout(timer);
+        trace.disable();
+        context.disable();
+        propagation.disable();
+      }
     },
   };
 }
