@@ -55,7 +55,7 @@ async function cannon(label: string, url: string, body: string, connections: num
   };
 }
 
-async function measure(label: string, url: string, body: string, connections: number): Promise<LoadResult> {
+export async function measure(label: string, url: string, body: string, connections: number): Promise<LoadResult> {
   if (WARMUP > 0) await cannon(`${label} (warm-up)`, url, body, connections, WARMUP);
   const r = await cannon(label, url, body, connections, DURATION);
   console.log(`  ${label}: ${fmtInt(r.reqPerSec)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms (2xx ${r.ok}, non-2xx ${r.non2xx}, errors ${r.errors})`);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost, webhooks, soak), or all
+ * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost, webhooks, metrics-cost, soak), or all
  * of them but soak (11 minutes; run it by name).
  * Each scenario starts its own servers as child processes on fresh temp dirs and stops them at the end.
  */
@@ -9,6 +9,7 @@ import { ROOT } from './lib.js';
 import { runFanout } from './fanout.js';
 import { runHistory } from './history.js';
 import { runLiveCost } from './live-cost.js';
+import { runMetricsCost } from './metrics-cost.js';
 import { runPublish } from './publish.js';
 import { runSoak } from './soak.js';
 import { runWebhooks } from './webhooks.js';
@@ -19,6 +20,7 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   fanout: runFanout,
   'live-cost': runLiveCost,
   webhooks: runWebhooks,
+  'metrics-cost': runMetricsCost,
   soak: runSoak,
 };
 /** Run only when named. */

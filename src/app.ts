@@ -3,7 +3,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Surreal } from 'surrealdb';
 import type { Config } from './config.js';
 import type { Clock } from './lib/clock.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import configPlugin from './plugins/config.js';
+import tracingPlugin from './plugins/tracing.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
 import authPlugin from './plugins/auth.js';
 import storePlugin from './plugins/store.js';
@@ -13,6 +15,7 @@ import cleanupPlugin from './plugins/cleanup.js';
 import streamPlugin from './plugins/stream.js';
 import websocketPlugin from './plugins/websocket.js';
 import openapiPlugin from './plugins/openapi.js';
+import metricsPlugin from './plugins/metrics.js';
 import healthRoutes from './routes/health.js';
 import eventRoutes from './routes/events.js';
 import subscriptionRoutes from './routes/subscriptions.js';
@@ -27,6 +30,8 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
   /** Time for the webhook worker and delivery scheduling (tests pass a controllable one). */
   clock?: Clock;
+  /** Where spans go when tracing is on, instead of the exporter OTEL_* names (tests pass an in-memory one). */
+  spanExporter?: SpanExporter;
 }
 
 const STORE_MIGRATION_MARGIN_MS = 30_000;
@@ -58,6 +63,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(configPlugin, { config: options.config, ...(options.clock && { clock: options.clock }) });
+  await app.register(tracingPlugin, options.spanExporter ? { spanExporter: options.spanExporter } : {});
   await app.register(errorsPlugin);
   await app.register(websocketPlugin);
   await app.register(authPlugin);
@@ -67,6 +73,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(cleanupPlugin);
   await app.register(streamPlugin);
   await app.register(openapiPlugin);
+  // Before the routes, so its onResponse hook times every one of them.
+  if (options.config.metrics) await app.register(metricsPlugin);
   await app.register(healthRoutes);
   await app.register(eventRoutes);
   await app.register(subscriptionRoutes);

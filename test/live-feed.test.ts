@@ -66,7 +66,7 @@ describe('LiveFeed under a busy process', () => {
       for (let i = 0; i < 5; i++) committed.push(...(await commit(2)));
       await vi.waitFor(() => expect(delivered).toEqual(committed.map((e) => e.seq)), { timeout: 5000 });
       expect(warnings).toEqual([]);
-      expect(feed.stats).toEqual({ repairs: 0, repairedEvents: 0, lateNotifications: 0 });
+      expect(feed.stats).toEqual({ repairs: 0, repairedEvents: 0, lateNotifications: 0, repairErrors: 0 });
     } finally {
       spy.mockRestore();
       await feed.stop();

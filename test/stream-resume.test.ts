@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { event, tempRocksDb, testApp } from './helpers/app.js';
-import { connect, type Client } from './helpers/ws.js';
-
-async function listen(app: FastifyInstance): Promise<string> {
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return `ws://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-}
+import { connect, listenWs as listen, starve, type Client } from './helpers/ws.js';
 
 describe('two app instances on one database', () => {
   let store: Awaited<ReturnType<typeof tempRocksDb>>;
@@ -92,19 +87,7 @@ describe('backpressure', () => {
     const slow = await connect(`${url}/events?types=bulk`);
     const fast = await connect(`${url}/events?types=bulk`);
     await vi.waitFor(() => expect(app.stream.router.size).toBe(2), { timeout: 10_000, interval: 10 });
-    // The slow client stops reading from its TCP socket; the server's send buffer for it fills up.
-    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const blob = 'x'.repeat(8000);
-    let sent = 0;
-    let slowClosed = false;
-    void slow.closed.then(() => (slowClosed = true));
-    while (!slowClosed && sent < 5000) {
-      const batch = Array.from({ length: 50 }, () => event({ event_type: 'bulk', payload: { blob } }));
-      await app.inject({ method: 'POST', url: '/events/batch', payload: { events: batch } });
-      sent += 50;
-      await Promise.race([fast.until((f) => f.length >= sent, 20_000), slow.closed]);
-    }
-    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    const sent = await starve(app, slow, (n) => fast.until((f) => f.length >= n, 20_000));
     expect((await slow.closed).code).toBe(4000);
     await fast.until((f) => f.length >= sent);
     expect(fast.frames).toHaveLength(sent);

@@ -86,6 +86,13 @@ export const entries = {
     disableAfterMs: duration('HERALD_WEBHOOK_DISABLE_AFTER', '5d', 'Disable a subscription whose deliveries have failed continuously this long (`0` = never)'),
     retentionMs: duration('HERALD_DELIVERY_RETENTION', '30d', 'Delete delivered, failed and expired deliveries (with their attempts) settled longer ago than this, every `HERALD_CLEANUP_INTERVAL` (`0` = keep forever)'),
   },
+  metrics: flag('HERALD_METRICS', 'true', 'Serve Prometheus metrics at `GET /metrics` (admin scope; [docs/operations.md](docs/operations.md#metrics))'),
+  otel: {
+    sdkDisabled: flag('OTEL_SDK_DISABLED', 'false', 'OpenTelemetry: `true` keeps tracing off whatever else is set'),
+    tracesExporter: choice('OTEL_TRACES_EXPORTER', ['', 'otlp', 'console', 'none'], '', 'OpenTelemetry: `otlp` or `console` turns tracing on; empty means `otlp` when an OTLP endpoint is set, else off ([docs/operations.md](docs/operations.md#tracing))'),
+    endpoint: text('OTEL_EXPORTER_OTLP_ENDPOINT', '', 'OpenTelemetry: OTLP/HTTP base URL (`http://collector:4318`); setting it turns tracing on. The SDK reads the other `OTEL_*` variables itself'),
+    tracesEndpoint: text('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', '', 'OpenTelemetry: full OTLP/HTTP traces URL; setting it turns tracing on'),
+  },
   subscriptions: {
     inactiveAfterMs: duration('HERALD_SUBSCRIPTION_INACTIVE_AFTER', '7d', 'Deactivate a subscription with no delivery for this long, checked every `HERALD_CLEANUP_INTERVAL` (`0` = never)'),
     refreshMs: duration('HERALD_SUBSCRIPTION_REFRESH', '1s', 'How often a replica checks for subscription changes made through other replicas', { floor: 1 }),

@@ -14,6 +14,7 @@ const TAGS: readonly [RegExp, string][] = [
   [/^\/subscriptions(\/|$)/, 'subscriptions'],
   [/^\/events(\/|$)/, 'events'],
   [/^\/(openapi|asyncapi)\.json$/, 'docs'],
+  [/^\/metrics$/, 'operations'],
 ];
 
 function tagOf(url: string): string | undefined {
@@ -126,6 +127,7 @@ Every error is \`{"error": {"code", "message", "details?"}}\`.`,
       { name: 'deliveries', description: 'Webhook deliveries and their attempts (admin scope)' },
       { name: 'health', description: 'Liveness and readiness; no key needed' },
       { name: 'docs', description: 'These API documents; no key needed' },
+      { name: 'operations', description: 'Prometheus metrics (admin scope)' },
     ],
     components: {
       securitySchemes: {

@@ -17,6 +17,14 @@ interface Unit {
   reject: (error: unknown) => void;
 }
 
+/** One transaction's outcome, for observers (metrics): how many events it held and how long it took. */
+export interface GroupCommit {
+  events: number;
+  ms: number;
+  /** Set when the transaction failed; its publishers were answered with the error. */
+  error?: unknown;
+}
+
 export class ShuttingDownError extends Error {}
 export class StoreUnavailableError extends Error {}
 
@@ -47,6 +55,7 @@ export class Committer {
   private lastSeq: number | null = null;
   private idleWaiters: Array<() => void> = [];
   private readonly listeners = new Set<(events: Event[]) => void>();
+  private readonly groupListeners = new Set<(group: GroupCommit) => void>();
 
   constructor(
     private readonly repo: EventRepository,
@@ -70,6 +79,12 @@ export class Committer {
   onCommit(listener: (events: Event[]) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Called after every transaction, committed or failed. */
+  onGroupCommit(listener: (group: GroupCommit) => void): () => void {
+    this.groupListeners.add(listener);
+    return () => this.groupListeners.delete(listener);
   }
 
   /** Refuses new work and waits for what is queued to commit. */
@@ -98,8 +113,11 @@ export class Committer {
 
   /** Commits the units together; when that fails for a reason other than a race, each on its own. */
   private async commitUnits(units: Unit[]): Promise<void> {
+    const events = units.flatMap((u) => u.events);
+    const started = performance.now();
     try {
-      const results = await this.commitWithRetry(units.flatMap((u) => u.events));
+      const results = await this.commitWithRetry(events);
+      for (const listener of this.groupListeners) listener({ events: events.length, ms: performance.now() - started });
       let offset = 0;
       for (const unit of units) {
         const mine = results.slice(offset, offset + unit.events.length);
@@ -109,6 +127,7 @@ export class Committer {
         unit.resolve(mine);
       }
     } catch (error) {
+      for (const listener of this.groupListeners) listener({ events: events.length, ms: performance.now() - started, error });
       if (units.length > 1 && !(error instanceof StoreUnavailableError)) {
         // Keep one bad unit from failing its neighbours.
         this.log.warn({ err: error }, 'group commit failed; committing its units one by one');

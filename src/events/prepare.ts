@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Event, EventInput } from '../schemas/event.js';
+import type { TraceContext } from '../tracing/context.js';
 
 /** An event with every default applied, waiting for the committer to give it a seq. */
 export type PreparedEvent = Omit<Event, 'seq'>;
@@ -8,7 +9,7 @@ export type PreparedEvent = Omit<Event, 'seq'>;
  * Fills the documented defaults (docs/design.md#events); timestamps are normalized to UTC ISO-8601 so stored
  * and echoed forms agree.
  */
-export function prepareEvent(input: EventInput, now: Date, correlationId?: string): PreparedEvent {
+export function prepareEvent(input: EventInput, now: Date, correlationId?: string, trace: TraceContext = {}): PreparedEvent {
   return {
     event_id: input.event_id ?? randomUUID(),
     event_type: input.event_type,
@@ -24,5 +25,6 @@ export function prepareEvent(input: EventInput, now: Date, correlationId?: strin
     retry_count: input.retry_count ?? 0,
     max_retries: input.max_retries ?? null,
     expires_at: input.expires_at ? new Date(input.expires_at).toISOString() : null,
+    ...trace,
   };
 }

@@ -6,6 +6,7 @@ import { makeAjv } from '../lib/validation.js';
 import type { HistoryQuery } from '../schemas/event.js';
 import { CLIENT_MESSAGES, CloseCode } from '../schemas/stream.js';
 import { Connection, type StreamContext } from '../stream/connection.js';
+import { newStreamStats, type StreamStats } from '../stream/stats.js';
 import { specFromQuery } from '../stream/filter.js';
 import { LiveFeed } from '../stream/live-feed.js';
 import { Router } from '../stream/router.js';
@@ -14,6 +15,7 @@ export interface Stream {
   router: Router;
   feed: LiveFeed;
   connections: ReadonlySet<Connection>;
+  stats: StreamStats;
   /** Takes over an upgraded `GET /events` socket. */
   accept(socket: WebSocket, request: FastifyRequest): void;
   /** Kills the LIVE query, so no event is dispatched to a closing socket, then closes every socket with 1001. */
@@ -35,6 +37,7 @@ export default fp(
     const log = app.log.child({ component: 'stream' });
     const router = new Router();
     const connections = new Set<Connection>();
+    const stats = newStreamStats();
     const feed = new LiveFeed(app.store.db, app.store.events, log, (events) => router.dispatch(events));
 
     const ajv = makeAjv({ coerceTypes: false, useDefaults: false });
@@ -52,6 +55,7 @@ export default fp(
         badMessageWindowMs: 10_000,
         maxQueuedEvents: 100_000,
       },
+      stats,
       log,
     };
 
@@ -71,6 +75,7 @@ export default fp(
       router,
       feed,
       connections,
+      stats,
       async shutdown() {
         await feed.stop();
         for (const connection of connections) connection.close(CloseCode.goingAway, 'server shutting down');

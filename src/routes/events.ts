@@ -21,7 +21,7 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: EventEnvelope, 201: EventEnvelope, ...errorResponses(...BODY_ERRORS, 503) },
     },
   }, async (request, reply) => {
-    const [result] = await app.committer.publish([prepareEvent(request.body, new Date())]);
+    const [result] = await app.committer.publish([prepareEvent(request.body, new Date(), undefined, app.traceContext(request))]);
     if (!result) throw new Error('committer returned no result');
     return reply.status(result.created ? 201 : 200).send({ event: result.event });
   });
@@ -45,7 +45,8 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
       seen.set(e.event_id, index);
     });
     const now = new Date();
-    const prepared = request.body.events.map((e) => prepareEvent(e, now, request.body.correlation_id));
+    const trace = app.traceContext(request);
+    const prepared = request.body.events.map((e) => prepareEvent(e, now, request.body.correlation_id, trace));
     const results = await app.committer.publish(prepared);
     return reply
       .status(results.some((r) => r.created) ? 201 : 200)

@@ -74,6 +74,9 @@ export const Event = Type.Object(
     max_retries: Nullable(Type.Integer()),
     expires_at: Nullable(Type.String()),
     seq: Type.Integer({ minimum: 1 }),
+    /** W3C trace context of the publish (CloudEvents distributed tracing); absent when it had none. */
+    traceparent: Type.Optional(Type.String()),
+    tracestate: Type.Optional(Type.String()),
   },
   { $id: 'Event', additionalProperties: false },
 );

@@ -135,6 +135,31 @@ export class DeliveryRepository {
     return Number(results.at(-1) ?? 0);
   }
 
+  /**
+   * The due part of the queue, for metrics: how many deliveries are due (counted up to `cap` per priority,
+   * so a scrape reads at most 4 × cap index entries) and the due time of the oldest (epoch ms, null when none
+   * is due). Reads the same index ranges a claim does; leased deliveries are not in them.
+   */
+  async dueStats(nowMs: number, cap: number): Promise<{ due: number; oldestDueMs: number | null }> {
+    const params: Record<string, unknown> = { cap };
+    const ranges = RANKS.map((rank) => {
+      const { lo, hi } = rankRange(rank, nowMs);
+      params[`lo${rank}`] = lo;
+      params[`hi${rank}`] = hi;
+      return `queue_key >= $lo${rank} AND queue_key <= $hi${rank}`;
+    });
+    const [counts, firsts] = await this.db
+      .query<[number[], Array<number | undefined>]>(
+        `RETURN [${ranges.map((r) => `array::len((SELECT VALUE id FROM delivery WHERE ${r} LIMIT $cap))`).join(', ')}];
+        RETURN [${ranges.map((r) => `(SELECT VALUE queue_key FROM delivery WHERE ${r} LIMIT 1)[0]`).join(', ')}];`,
+        params,
+      )
+      .collect();
+    const due = counts.reduce((sum, n) => sum + Number(n), 0);
+    const oldest = firsts.flatMap((key, rank) => (typeof key === 'number' ? [key - rank * RANK_SPAN] : []));
+    return { due, oldestDueMs: oldest.length > 0 ? Math.min(...oldest) : null };
+  }
+
   async insertMany(rows: DeliveryRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.db.query('INSERT INTO delivery $rows RETURN NONE', { rows }).collect();

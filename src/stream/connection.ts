@@ -12,6 +12,7 @@ import { readHistory } from '../store/event-history.js';
 import { SEQ_MAX } from '../store/event-rows.js';
 import { historyFilterOf, streamMatcher, type StreamSpec } from './filter.js';
 import { Inbox } from './inbox.js';
+import type { SlowConsumerReason, StreamStats } from './stats.js';
 import type { EventSink, Routable, Router } from './router.js';
 
 export interface StreamLimits {
@@ -42,6 +43,7 @@ export interface StreamContext {
   /** By message type; a Map, so names inherited by plain objects (`constructor`, `__proto__`) are unknown types. */
   validators: ReadonlyMap<string, ValidateFunction>;
   limits: StreamLimits;
+  stats: StreamStats;
   log: FastifyBaseLogger;
 }
 
@@ -129,12 +131,18 @@ export class Connection implements EventSink {
     this.dispose();
   }
 
+  private closeSlow(reason: SlowConsumerReason, message: string): void {
+    if (this.closed) return;
+    this.ctx.stats.slowConsumerCloses[reason] += 1;
+    this.close(CloseCode.slowConsumer, message);
+  }
+
   offer(event: Event, matched: Routable[], frame: () => string): void {
     if (this.closed) return;
     if (this.replaySent.size > 0 && !this.queue && this.alreadyReplayed(event.seq)) return;
     if (this.queue) {
       this.queue.push(event);
-      if (this.queue.length > this.ctx.limits.maxQueuedEvents) this.close(CloseCode.slowConsumer, 'slow consumer: too many events queued during replay');
+      if (this.queue.length > this.ctx.limits.maxQueuedEvents) this.closeSlow('replay_queue', 'slow consumer: too many events queued during replay');
       return;
     }
     if (matched.some((sub) => (sub as Subscription).coveredFrom < event.seq)) this.send(frame());
@@ -245,7 +253,7 @@ export class Connection implements EventSink {
         .then(() => this.replay(sub, from, start))
         .catch((err: unknown) => {
           this.ctx.log.error({ err }, 'replay failed');
-          this.close(CloseCode.slowConsumer, 'replay failed; reconnect and resume');
+          this.closeSlow('replay_failed', 'replay failed; reconnect and resume');
         });
     }
     return key;
@@ -309,7 +317,7 @@ export class Connection implements EventSink {
     const deadline = Date.now() + this.ctx.limits.pongTimeoutMs + this.ctx.limits.pingIntervalMs;
     while (!this.closed && this.socket.bufferedAmount > this.ctx.limits.maxBufferBytes / 2) {
       if (Date.now() > deadline) {
-        this.close(CloseCode.slowConsumer, 'slow consumer: replay stalled');
+        this.closeSlow('replay_stalled', 'slow consumer: replay stalled');
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -338,8 +346,9 @@ export class Connection implements EventSink {
   private send(text: string): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     this.socket.send(text);
+    this.ctx.stats.framesSent += 1;
     if (this.socket.bufferedAmount > this.ctx.limits.maxBufferBytes) {
-      this.close(CloseCode.slowConsumer, `slow consumer: more than ${this.ctx.limits.maxBufferBytes} bytes unsent`);
+      this.closeSlow('send_buffer', `slow consumer: more than ${this.ctx.limits.maxBufferBytes} bytes unsent`);
     }
   }
 

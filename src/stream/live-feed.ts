@@ -41,8 +41,10 @@ export class LiveFeed {
   private behind: { position: number; since: number } | null = null;
   private stopped = false;
   private startPosition = 0;
-  /** For tests and metrics: gaps read from the store, and notifications that came after their gap was read. */
-  readonly stats = { repairs: 0, repairedEvents: 0, lateNotifications: 0 };
+  /** For tests and metrics: gaps read from the store, notifications that came after their gap was read, failed repairs. */
+  readonly stats = { repairs: 0, repairedEvents: 0, lateNotifications: 0, repairErrors: 0 };
+  /** performance.now() of the last commit notification, or of the feed's creation before the first. */
+  lastNotificationAt = performance.now();
 
   constructor(
     private readonly db: Surreal,
@@ -75,6 +77,7 @@ export class LiveFeed {
 
   private accept(row: CommitRow): void {
     if (this.stopped) return;
+    this.lastNotificationAt = performance.now();
     if (row.last <= this.position) {
       // Already delivered: read from the store while this notification was late (commits before start aside).
       if (row.first > this.startPosition) this.stats.lateNotifications += 1;
@@ -105,6 +108,7 @@ export class LiveFeed {
 
   private scheduleRepair(): void {
     this.repairing = this.repairing.then(() => this.repair()).catch((err: unknown) => {
+      this.stats.repairErrors += 1;
       this.log.warn({ err }, 'live feed repair failed; retrying');
     });
   }

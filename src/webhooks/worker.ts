@@ -11,6 +11,7 @@ import { liveSecrets, type SubscriptionRepository } from '../store/subscription-
 import { nextAttemptDelay, type RetryPolicy } from './retry-policy.js';
 import type { SendResult, WebhookSender } from './sender.js';
 import { webhookHeaders } from './signer.js';
+import { traceHeaders } from '../tracing/context.js';
 import type { SubscriptionIndex } from './subscription-index.js';
 
 export interface WorkerOptions {
@@ -43,6 +44,8 @@ export interface SettledDelivery {
   eventId: string;
   status: DeliveryRow['status'];
   attempts: number;
+  /** How long the HTTP attempt this outcome records took; absent when none was made. */
+  durationMs?: number;
 }
 
 interface Job {
@@ -101,6 +104,8 @@ export class DeliveryWorker {
   /** Per priority rank, the highest queue_key this worker has claimed (see claimFrom). */
   private readonly claimedUpTo: Array<number | undefined> = [];
   private lastFullScan = 0;
+  /** Failed worker passes and outcome writes, read by the metrics plugin. */
+  readonly stats = { storeErrors: 0 };
 
   constructor(private readonly deps: WorkerDeps, private readonly options: WorkerOptions) {}
 
@@ -158,6 +163,7 @@ export class DeliveryWorker {
           if (claimed.length > 0) await this.accept(claimed);
         }
       } catch (err) {
+        this.stats.storeErrors += 1;
         this.deps.log.error({ err }, 'webhook worker pass failed');
       }
       if (!full) await this.sleep(this.options.pollMs);
@@ -326,7 +332,7 @@ export class DeliveryWorker {
       const now = this.deps.clock.now();
       const body = JSON.stringify({ event: job.event, subscription: { id: subId, subscriber: subscription?.subscriber_name ?? null } });
       const headers = webhookHeaders(liveSecrets(entry?.secrets ?? [], now), job.event.event_id, Math.floor(now / 1000), body);
-      const result = await this.deps.sender.send(subscription?.callback_url ?? '', { ...headers }, body, this.abort.signal);
+      const result = await this.deps.sender.send(subscription?.callback_url ?? '', { ...headers, ...traceHeaders(job.event) }, body, this.abort.signal);
       this.record(job, result, now, headers['webhook-id']);
     } catch (err) {
       this.deps.log.error({ err, delivery: String(job.row.id.id) }, 'webhook attempt crashed');
@@ -389,7 +395,10 @@ export class DeliveryWorker {
   private enqueueSettlement(row: DeliveryRow, settlement: Settlement): void {
     this.settleQueue.push({
       settlement,
-      info: { deliveryId: String(row.id.id), subscriptionId: row.subscription_id, eventId: row.event_id, status: settlement.status, attempts: settlement.attempts },
+      info: {
+        deliveryId: String(row.id.id), subscriptionId: row.subscription_id, eventId: row.event_id, status: settlement.status, attempts: settlement.attempts,
+        ...(settlement.attempt && { durationMs: settlement.attempt.duration_ms }),
+      },
     });
     this.flushSoon();
   }
@@ -404,6 +413,7 @@ export class DeliveryWorker {
         try {
           await this.retryConflicts('settle', () => this.deps.deliveries.settle(this.id, batch.map((b) => b.settlement)));
         } catch (err) {
+          this.stats.storeErrors += 1;
           this.deps.log.error({ err, count: batch.length }, 'could not record webhook outcomes; retrying');
           this.settleQueue.unshift(...batch);
           if (this.abort.signal.aborted && this.stopping) break;

@@ -1,4 +1,6 @@
 import WebSocket from 'ws';
+import type { FastifyInstance } from 'fastify';
+import { event } from './app.js';
 
 export interface Client {
   ws: WebSocket;
@@ -7,6 +9,12 @@ export interface Client {
   /** Resolves when `predicate` holds over the frames received so far (checked on every frame). */
   until(predicate: (frames: Array<Record<string, unknown>>) => boolean, timeoutMs?: number): Promise<void>;
   send(message: unknown): void;
+}
+
+/** Listens on a free loopback port; returns the ws:// base URL. */
+export async function listenWs(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return `ws://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 }
 
 export async function connect(url: string, headers: Record<string, string> = {}): Promise<Client> {
@@ -50,4 +58,26 @@ export async function connect(url: string, headers: Record<string, string> = {})
         check();
       }),
   };
+}
+
+/**
+ * Makes `slow` (subscribed to `bulk` events) a slow consumer: it stops reading its TCP socket while 8 KB
+ * `bulk` events are published 50 at a time until the server closes it, calling `afterBatch` with the count
+ * sent so far after each batch. Resolves with that count once reading resumed.
+ */
+export async function starve(app: FastifyInstance, slow: Client, afterBatch: (sent: number) => Promise<unknown> = async () => {}): Promise<number> {
+  const socket = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+  socket.pause();
+  const blob = 'x'.repeat(8000);
+  let sent = 0;
+  let closed = false;
+  void slow.closed.then(() => (closed = true));
+  while (!closed && sent < 5000) {
+    const batch = Array.from({ length: 50 }, () => event({ event_type: 'bulk', payload: { blob } }));
+    await app.inject({ method: 'POST', url: '/events/batch', payload: { events: batch } });
+    sent += 50;
+    await Promise.race([afterBatch(sent), slow.closed]);
+  }
+  socket.resume();
+  return sent;
 }
