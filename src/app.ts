@@ -6,6 +6,8 @@ import type { Clock } from './lib/clock.js';
 import configPlugin from './plugins/config.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
 import authPlugin from './plugins/auth.js';
+import loadSheddingPlugin from './plugins/load-shedding.js';
+import rateLimitPlugin from './plugins/rate-limit.js';
 import storePlugin from './plugins/store.js';
 import committerPlugin from './plugins/committer.js';
 import webhooksPlugin from './plugins/webhooks.js';
@@ -58,7 +60,11 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(configPlugin, { config: options.config, ...(options.clock && { clock: options.clock }) });
   await app.register(errorsPlugin);
   await app.register(websocketPlugin);
+  // Shedding comes before auth, so an overloaded process does no other work; the limits come after it, so
+  // they count per API key. Both only see routes registered after them.
+  await app.register(loadSheddingPlugin);
   await app.register(authPlugin);
+  await app.register(rateLimitPlugin);
   await app.register(storePlugin, options.db ? { db: options.db } : {});
   await app.register(webhooksPlugin);
   await app.register(committerPlugin);

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value, ValuePointer } from '@sinclair/typebox/value';
 import { isIP } from 'node:net';
+import { getHeapStatistics } from 'node:v8';
 import ipaddr from 'ipaddr.js';
 import { parseDuration } from './lib/duration.js';
 import { unbracket } from './lib/host-name.js';
@@ -84,6 +85,14 @@ export const EnvSchema = Type.Object({
   HERALD_DELIVERY_RETENTION: duration('30d', 'Delete delivered, failed and expired deliveries (and their attempts) settled longer ago than this (0 = keep forever)'),
   HERALD_SUBSCRIPTION_INACTIVE_AFTER: duration('7d', 'Deactivate a subscription with no delivery for this long, checked by the cleanup loop (0 = never)'),
   HERALD_SUBSCRIPTION_REFRESH: duration('1s', 'How often a replica checks for subscription changes made by other replicas'),
+  HERALD_RATE_LIMIT_PUBLISH: integer('1000', 'Publish requests per second per API key (per client IP without keys); a batch counts once, so does a WebSocket publish message (0 = off)'),
+  HERALD_RATE_LIMIT_READ: integer('200', 'Read and admin requests per second per API key (per client IP without keys), WebSocket upgrades included (0 = off)'),
+  HERALD_SHED_EVENT_LOOP_DELAY: duration('1s', 'Answer 503 while the mean event-loop delay over the last second is above this (0 = off)'),
+  HERALD_SHED_HEAP_USED: Type.String({
+    pattern: '^(\\d+(KiB|MiB|GiB)?|\\d{1,2}%)$',
+    default: '90%',
+    description: 'Answer 503 while the V8 heap in use is above this: bytes (KiB, MiB, GiB) or a percentage of the heap limit (0 = off)',
+  }),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -152,6 +161,16 @@ export const ConfigSchema = Type.Object({
   subscriptions: Type.Object({
     inactiveAfterMs: Type.Integer({ minimum: 0 }),
     refreshMs: Type.Integer({ minimum: 1 }),
+  }),
+  /** Requests per second per API key, or per client IP without keys; 0 = no limit. */
+  rateLimit: Type.Object({
+    publish: Type.Integer({ minimum: 0 }),
+    read: Type.Integer({ minimum: 0 }),
+  }),
+  /** Load shedding thresholds; 0 = that check is off. */
+  shedding: Type.Object({
+    maxEventLoopDelayMs: Type.Integer({ minimum: 0 }),
+    maxHeapUsedBytes: Type.Integer({ minimum: 0 }),
   }),
 });
 export type Config = Static<typeof ConfigSchema>;
@@ -243,6 +262,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     subscriptions: {
       inactiveAfterMs: parseDuration(env.HERALD_SUBSCRIPTION_INACTIVE_AFTER),
       refreshMs: Math.max(1, parseDuration(env.HERALD_SUBSCRIPTION_REFRESH)),
+    },
+    rateLimit: {
+      publish: Number(env.HERALD_RATE_LIMIT_PUBLISH),
+      read: Number(env.HERALD_RATE_LIMIT_READ),
+    },
+    shedding: {
+      maxEventLoopDelayMs: parseDuration(env.HERALD_SHED_EVENT_LOOP_DELAY),
+      maxHeapUsedBytes: env.HERALD_SHED_HEAP_USED.endsWith('%')
+        ? Math.floor((getHeapStatistics().heap_size_limit * Number(env.HERALD_SHED_HEAP_USED.slice(0, -1))) / 100)
+        : parseBytes(env.HERALD_SHED_HEAP_USED),
     },
   };
   const configProblems = [...Value.Errors(ConfigSchema, config)].map((e) => `${e.path}: ${e.message}`);

@@ -31,5 +31,6 @@ export const errorResponses = {
   404: ErrorBody,
   413: ErrorBody,
   422: ErrorBody,
+  429: ErrorBody,
   503: ErrorBody,
 } as const;
