@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { countEvents, event, testApp } from './helpers/app.js';
+
+const open: FastifyInstance[] = [];
+afterEach(async () => {
+  for (const app of open.splice(0)) await app.close();
+});
+async function app(env: Record<string, string>): Promise<FastifyInstance> {
+  const instance = await testApp(env);
+  open.push(instance);
+  return instance;
+}
+
+const PROBES = ['/health', '/api/health', '/ready', '/livez', '/readyz'];
+
+function expectShed(res: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, reason: string): void {
+  expect(res.statusCode).toBe(503);
+  expect(res.headers['retry-after']).toBe('5');
+  expect(res.json()).toMatchObject({ error: { code: 'overloaded', message: expect.stringContaining('overloaded'), details: { reason } } });
+}
+
+describe('load shedding', () => {
+  it('answers 503 overloaded with Retry-After above the heap threshold, stores nothing, and probes keep answering', async () => {
+    // Any heap is above one byte, from the first sample on (taken once a second).
+    const herald = await app({ HERALD_SHED_HEAP_USED: '1' });
+    await vi.waitFor(() => expect(herald.memoryUsage().heapUsed).toBeGreaterThan(0), { timeout: 5000 });
+
+    expectShed(await herald.inject({ method: 'POST', url: '/events', payload: event() }), 'heapUsedBytes');
+    expectShed(await herald.inject({ method: 'POST', url: '/events/batch', payload: { events: [event()] } }), 'heapUsedBytes');
+    expectShed(await herald.inject({ url: '/events' }), 'heapUsedBytes');
+    expect(await countEvents(herald)).toBe(0);
+    for (const url of PROBES) expect((await herald.inject({ url })).statusCode, url).toBe(200);
+  });
+
+  it('answers 503 overloaded while the event loop is stalled', async () => {
+    const herald = await app({ HERALD_SHED_EVENT_LOOP_DELAY: '100ms' });
+    // Each attempt stalls the loop for most of a sampling second, so the sample taken before the request
+    // (or during it) shows a mean delay far above 100 ms.
+    const stall = (ms: number) => {
+      const until = Date.now() + ms;
+      while (Date.now() < until) { /* busy */ }
+    };
+    let health: number | undefined;
+    await vi.waitFor(async () => {
+      stall(1100);
+      const res = await herald.inject({ url: '/events' });
+      health = (await herald.inject({ url: '/health' })).statusCode;
+      expectShed(res, 'eventLoopDelay');
+    }, { timeout: 15_000, interval: 10 });
+    expect(health).toBe(200);
+  });
+
+  it('is off at 0', async () => {
+    const herald = await app({ HERALD_SHED_HEAP_USED: '0', HERALD_SHED_EVENT_LOOP_DELAY: '0' });
+    await vi.waitFor(() => expect(herald.memoryUsage().heapUsed).toBeGreaterThan(0), { timeout: 5000 });
+    expect(herald.isUnderPressure()).toBe(false);
+    expect((await herald.inject({ method: 'POST', url: '/events', payload: event() })).statusCode).toBe(201);
+  });
+});
