@@ -89,6 +89,9 @@ export async function startHerald(extraEnv: Record<string, string> = {}): Promis
     HERALD_DB_URL: `rocksdb://${join(dataDir, 'herald')}`,
     LOG_LEVEL: 'warn',
     HERALD_API_KEYS: '',
+    // The load comes from one address; the benchmarks measure capacity, not the per-client limits.
+    HERALD_RATE_LIMIT_PUBLISH: '0',
+    HERALD_RATE_LIMIT_READ: '0',
     ...extraEnv,
   }, port);
   return readyOrStopped({ ...child, dataDir });

@@ -55,14 +55,14 @@ async function cannon(label: string, url: string, body: string, connections: num
   };
 }
 
-async function measure(label: string, url: string, body: string, connections: number): Promise<LoadResult> {
+export async function measure(label: string, url: string, body: string, connections: number): Promise<LoadResult> {
   if (WARMUP > 0) await cannon(`${label} (warm-up)`, url, body, connections, WARMUP);
   const r = await cannon(label, url, body, connections, DURATION);
   console.log(`  ${label}: ${fmtInt(r.reqPerSec)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms (2xx ${r.ok}, non-2xx ${r.non2xx}, errors ${r.errors})`);
   return r;
 }
 
-async function expectStatus(url: string, body: string, status: number): Promise<unknown> {
+export async function expectStatus(url: string, body: string, status: number): Promise<unknown> {
   const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   const text = await res.body.text();
   if (res.statusCode !== status) throw new Error(`POST ${url} answered ${res.statusCode}, expected ${status}: ${text}`);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost, webhooks, soak), or all
+ * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost, webhooks, rate-limit, soak), or all
  * of them but soak (11 minutes; run it by name).
  * Each scenario starts its own servers as child processes on fresh temp dirs and stops them at the end.
  */
@@ -10,6 +10,7 @@ import { runFanout } from './fanout.js';
 import { runHistory } from './history.js';
 import { runLiveCost } from './live-cost.js';
 import { runPublish } from './publish.js';
+import { runRateLimit } from './rate-limit.js';
 import { runSoak } from './soak.js';
 import { runWebhooks } from './webhooks.js';
 
@@ -19,6 +20,7 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   fanout: runFanout,
   'live-cost': runLiveCost,
   webhooks: runWebhooks,
+  'rate-limit': runRateLimit,
   soak: runSoak,
 };
 /** Run only when named. */
