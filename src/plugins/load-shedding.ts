@@ -9,6 +9,13 @@ declare module 'fastify' {
   }
 }
 
+const SAMPLE_INTERVAL_MS = 1000;
+/**
+ * The first samples cover start-up (compiling schemas, opening the store and replaying its log), during which
+ * the event loop can be blocked for seconds; they describe start-up, not load, so event-loop delay counts
+ * only from two samples after the app is ready.
+ */
+export const SHED_WARM_UP_MS = 2 * SAMPLE_INTERVAL_MS;
 /** Seconds a shed client is told to wait: the pressure is measured again every second. */
 export const SHED_RETRY_AFTER_S = 5;
 
@@ -24,11 +31,18 @@ const symptom = {
 export default fp(
   async (app) => {
     const { maxEventLoopDelayMs, maxHeapUsedBytes } = app.config.shedding;
+    let readyAt: number | undefined;
+    app.addHook('onReady', async () => {
+      readyAt = app.clock.now();
+    });
+    const warmingUp = () => readyAt === undefined || app.clock.now() - readyAt < SHED_WARM_UP_MS;
     await app.register(underPressure, {
+      sampleInterval: SAMPLE_INTERVAL_MS,
       maxEventLoopDelay: maxEventLoopDelayMs,
       maxHeapUsedBytes,
       pressureHandler: async (request, reply, type, value) => {
         if (request.routeOptions.config.probe) return;
+        if (type === 'eventLoopDelay' && warmingUp()) return;
         reply.header('retry-after', SHED_RETRY_AFTER_S);
         const why = symptom[type]?.(value ?? 0) ?? type;
         throw new HttpError(503, 'overloaded', `Herald is overloaded (${why}); retry after ${SHED_RETRY_AFTER_S} s`, { reason: type });
