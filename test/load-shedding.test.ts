@@ -69,6 +69,14 @@ describe('load shedding', () => {
     expect(health).toBe(200);
   });
 
+  it('still sheds for the heap while a stalled event loop is discounted (start-up)', async () => {
+    const herald = await testApp({ HERALD_SHED_EVENT_LOOP_DELAY: '100ms', HERALD_SHED_HEAP_USED: '1' }, undefined, new StoppedClock());
+    open.push(herald);
+    stall(1100);
+    await vi.waitFor(() => expect(herald.memoryUsage().eventLoopDelay).toBeGreaterThan(100), { timeout: 5000, interval: 10 });
+    expectShed(await herald.inject({ url: '/events' }), 'heapUsedBytes');
+  });
+
   it('is off at 0', async () => {
     const herald = await app({ HERALD_SHED_HEAP_USED: '0', HERALD_SHED_EVENT_LOOP_DELAY: '0' });
     await vi.waitFor(() => expect(herald.memoryUsage().heapUsed).toBeGreaterThan(0), { timeout: 5000 });

@@ -42,10 +42,17 @@ export default fp(
       maxHeapUsedBytes,
       pressureHandler: async (request, reply, type, value) => {
         if (request.routeOptions.config.probe) return;
-        if (type === 'eventLoopDelay' && warmingUp()) return;
+        let [reason, measured] = [type, value ?? 0];
+        // No finite value means no measurement at all: one task held the loop across the whole second.
+        if (type === 'eventLoopDelay' && (warmingUp() || !Number.isFinite(measured))) {
+          // under-pressure stops at the first check that trips, so the heap check is left to us.
+          const { heapUsed } = app.memoryUsage();
+          if (maxHeapUsedBytes === 0 || heapUsed <= maxHeapUsedBytes) return;
+          [reason, measured] = ['heapUsedBytes', heapUsed];
+        }
         reply.header('retry-after', SHED_RETRY_AFTER_S);
-        const why = symptom[type]?.(value ?? 0) ?? type;
-        throw new HttpError(503, 'overloaded', `Herald is overloaded (${why}); retry after ${SHED_RETRY_AFTER_S} s`, { reason: type });
+        const why = symptom[reason]?.(measured) ?? reason;
+        throw new HttpError(503, 'overloaded', `Herald is overloaded (${why}); retry after ${SHED_RETRY_AFTER_S} s`, { reason });
       },
     });
   },
