@@ -227,6 +227,17 @@ const CLK_TCK = (() => {
   }
 })();
 
+/** utime+stime of a process in seconds (Linux /proc/<pid>/stat; NaN elsewhere). */
+export function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /**
  * Other engineers run test suites on the same 2 cores. Waits, up to maxWaitS, until the rest of the machine
  * (everything but this process) has used less than maxPct of one core over a second; returns the last figure.

@@ -29,7 +29,7 @@ export interface LoadResult {
   durationS: number;
 }
 
-async function cannon(label: string, url: string, body: string, connections: number, duration: number): Promise<LoadResult> {
+export async function cannon(label: string, url: string, body: string, connections: number, duration: number): Promise<LoadResult> {
   const result = await autocannon({
     url,
     method: 'POST',

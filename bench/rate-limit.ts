@@ -1,42 +1,57 @@
 /**
  * What the rate limiter costs a publish: Herald `POST /events` with HERALD_RATE_LIMIT_PUBLISH on but never
  * tripping (1,000,000/s) against the same Herald with it off (its ceiling here), alternating off/on runs so
- * drift on a shared machine hits both alike.
+ * drift on a shared machine hits both alike. Besides req/s it reports the server's CPU time per request,
+ * which other load on the machine disturbs less than throughput.
  *
- * Env: BENCH_DURATION, BENCH_WARMUP (as for publish), BENCH_RATE_LIMIT_ROUNDS (off/on pairs, default 2).
+ * Env: BENCH_DURATION, BENCH_WARMUP (as for publish), BENCH_RATE_LIMIT_ROUNDS (off/on pairs, default 3).
  */
-import { fmt, fmtInt, printTable, publishBody, startHerald, stopChild, type HeraldChild } from './lib.js';
-import { expectStatus, measure, type LoadResult } from './publish.js';
+import { fmt, fmtInt, printTable, processCpuSeconds, publishBody, startHerald, stopChild, waitQuiet, type HeraldChild } from './lib.js';
+import { cannon, expectStatus, type LoadResult } from './publish.js';
 
 const CONNECTIONS = 64;
-const ROUNDS = Number(process.env.BENCH_RATE_LIMIT_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_RATE_LIMIT_ROUNDS ?? 3);
 const NEVER_TRIPS = '1000000';
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 
-async function run(label: string, env: Record<string, string>): Promise<LoadResult> {
+interface Run extends LoadResult {
+  cpuMsPerRequest: number;
+}
+
+async function run(label: string, env: Record<string, string>): Promise<Run> {
   let herald: HeraldChild | undefined;
   try {
     herald = await startHerald(env);
     await expectStatus(`${herald.baseUrl}/events`, publishBody(), 201);
-    const result = await measure(label, `${herald.baseUrl}/events`, publishBody(), CONNECTIONS);
+    await waitQuiet(25, 30);
+    if (WARMUP > 0) await cannon(`${label} (warm-up)`, `${herald.baseUrl}/events`, publishBody(), CONNECTIONS, WARMUP);
+    const cpu0 = processCpuSeconds(herald.proc.pid);
+    const result = await cannon(label, `${herald.baseUrl}/events`, publishBody(), CONNECTIONS, DURATION);
+    const cpu = processCpuSeconds(herald.proc.pid) - cpu0;
+    console.log(`  ${label}: ${fmtInt(result.reqPerSec)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${fmt((cpu * 1000) / result.ok, 3)} ms CPU/request (non-2xx ${result.non2xx}, errors ${result.errors})`);
     if (result.non2xx > 0) throw new Error(`${label}: ${result.non2xx} non-2xx answers; the limit tripped`);
-    return result;
+    return { ...result, cpuMsPerRequest: (cpu * 1000) / result.ok };
   } finally {
     await stopChild(herald);
   }
 }
 
-export async function runRateLimit(): Promise<{ off: number; on: number; ratio: number }> {
+export async function runRateLimit(): Promise<{ ratio: number; cpuRatio: number }> {
   console.log(`\n== rate-limit: POST /events, c=${CONNECTIONS}, limit off vs ${NEVER_TRIPS}/s, ${ROUNDS} rounds`);
-  const off: LoadResult[] = [];
-  const on: LoadResult[] = [];
+  const off: Run[] = [];
+  const on: Run[] = [];
   for (let round = 1; round <= ROUNDS; round += 1) {
     off.push(await run(`limit off (round ${round})`, {}));
     on.push(await run(`limit on, not tripping (round ${round})`, { HERALD_RATE_LIMIT_PUBLISH: NEVER_TRIPS }));
   }
-  const mean = (runs: LoadResult[]) => runs.reduce((sum, r) => sum + r.reqPerSec, 0) / runs.length;
-  const ratio = mean(on) / mean(off);
+  const mean = (runs: Run[], pick: (r: Run) => number) => runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
+  const ratio = mean(on, (r) => r.reqPerSec) / mean(off, (r) => r.reqPerSec);
+  const cpuRatio = mean(on, (r) => r.cpuMsPerRequest) / mean(off, (r) => r.cpuMsPerRequest);
   console.log('\nResults (rate-limit):');
-  printTable(['run', 'req/s', 'p50 ms', 'p99 ms'], [...off, ...on].map((r) => [r.label, fmtInt(r.reqPerSec), String(r.p50), String(r.p99)]));
-  console.log(`\n  mean off ${fmtInt(mean(off))} req/s, on ${fmtInt(mean(on))} req/s: ratio on/off ${fmt(ratio, 3)}`);
-  return { off: mean(off), on: mean(on), ratio };
+  printTable(['run', 'req/s', 'p50 ms', 'p99 ms', 'server CPU ms/req'],
+    [...off, ...on].map((r) => [r.label, fmtInt(r.reqPerSec), String(r.p50), String(r.p99), fmt(r.cpuMsPerRequest, 3)]));
+  console.log(`\n  mean req/s: off ${fmtInt(mean(off, (r) => r.reqPerSec))}, on ${fmtInt(mean(on, (r) => r.reqPerSec))}: ratio on/off ${fmt(ratio, 3)}`);
+  console.log(`  mean server CPU per request: off ${fmt(mean(off, (r) => r.cpuMsPerRequest), 3)} ms, on ${fmt(mean(on, (r) => r.cpuMsPerRequest), 3)} ms: ratio on/off ${fmt(cpuRatio, 3)}`);
+  return { ratio, cpuRatio };
 }
