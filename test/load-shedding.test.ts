@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { countEvents, event, testApp } from './helpers/app.js';
+import { describe, expect, it, vi } from 'vitest';
+import { appsClosedAfterEach, countEvents, event } from './helpers/app.js';
 import { SHED_WARM_UP_MS } from '../src/plugins/load-shedding.js';
 
-const open: FastifyInstance[] = [];
-afterEach(async () => {
-  for (const app of open.splice(0)) await app.close();
-});
-async function app(env: Record<string, string>): Promise<FastifyInstance> {
-  const instance = await testApp(env);
-  open.push(instance);
-  return instance;
-}
+const app = appsClosedAfterEach();
 
 const PROBES = ['/health', '/api/health', '/ready', '/livez', '/readyz'];
 
@@ -49,8 +40,7 @@ describe('load shedding', () => {
 
   it('answers 503 overloaded while the event loop is stalled, once start-up is over', async () => {
     const clock = new StoppedClock();
-    const herald = await testApp({ HERALD_SHED_EVENT_LOOP_DELAY: '100ms' }, undefined, clock);
-    open.push(herald);
+    const herald = await app({ HERALD_SHED_EVENT_LOOP_DELAY: '100ms' }, undefined, clock);
     // Each attempt stalls the loop for a whole sampling second, so the sample taken before the request (or
     // during it) shows a mean delay far above 100 ms.
     stall(1100);
@@ -70,8 +60,7 @@ describe('load shedding', () => {
   });
 
   it('still sheds for the heap while a stalled event loop is discounted (start-up)', async () => {
-    const herald = await testApp({ HERALD_SHED_EVENT_LOOP_DELAY: '100ms', HERALD_SHED_HEAP_USED: '1' }, undefined, new StoppedClock());
-    open.push(herald);
+    const herald = await app({ HERALD_SHED_EVENT_LOOP_DELAY: '100ms', HERALD_SHED_HEAP_USED: '1' }, undefined, new StoppedClock());
     stall(1100);
     await vi.waitFor(() => expect(herald.memoryUsage().eventLoopDelay).toBeGreaterThan(100), { timeout: 5000, interval: 10 });
     expectShed(await herald.inject({ url: '/events' }), 'heapUsedBytes');

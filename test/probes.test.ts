@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { event, testApp } from './helpers/app.js';
+import { describe, expect, it, vi } from 'vitest';
+import { appsClosedAfterEach, event } from './helpers/app.js';
 import { MAX_FEED_LAG, readiness } from '../src/lib/readiness.js';
 
-const open: FastifyInstance[] = [];
-afterEach(async () => {
-  for (const app of open.splice(0)) await app.close();
-});
-async function app(env: Record<string, string> = {}): Promise<FastifyInstance> {
-  const instance = await testApp(env);
-  open.push(instance);
-  return instance;
-}
+const app = appsClosedAfterEach();
 
 describe('readiness policy', () => {
   it('is ready only with the store up, the feed within the bound, and not closing', () => {

@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { countEvents, event, testApp } from './helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { appsClosedAfterEach, countEvents, event } from './helpers/app.js';
 import { connect } from './helpers/ws.js';
 
 // Limits count per second; each test's requests are issued back to back, well within one window.
-const open: FastifyInstance[] = [];
-afterEach(async () => {
-  for (const app of open.splice(0)) await app.close();
-});
-async function app(env: Record<string, string>): Promise<FastifyInstance> {
-  const instance = await testApp(env);
-  open.push(instance);
-  return instance;
-}
+const app = appsClosedAfterEach();
 
 const REMOTE = '203.0.113.7';
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Surreal } from 'surrealdb';
 import { buildApp } from '../../src/app.js';
@@ -31,6 +32,19 @@ export async function tempRocksDb(): Promise<{ db: Surreal; dispose: () => Promi
       await db.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** testApp for tests that each start their own: every app made through it is closed after each test. */
+export function appsClosedAfterEach(): typeof testApp {
+  const open: FastifyInstance[] = [];
+  afterEach(async () => {
+    for (const app of open.splice(0)) await app.close();
+  });
+  return async (...args) => {
+    const app = await testApp(...args);
+    open.push(app);
+    return app;
   };
 }
 
