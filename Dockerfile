@@ -54,7 +54,9 @@ EXPOSE 8080
 
 # Slim images have no curl/wget: probe GET /health with Node's built-in fetch. /health answers 200 when the
 # store answers and 503 ("degraded") when it does not, so the container turns unhealthy when its database
-# is unreachable. It is public (no API key needed) and 127.0.0.1 is always allowed.
+# is unreachable. It is public (no API key needed) and 127.0.0.1 is always allowed. It stays on /health rather
+# than /livez (which does not ask the store) or /readyz (which also fails while the live feed trails a bulk
+# load); Kubernetes gets those two (docs/deployment.md).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 

@@ -31,7 +31,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Pool } from 'undici';
 import {
-  ROOT, fmt, fmtInt, machineBusySeconds, percentile, printTable, sleep, startCeiling, startHerald, stopChild, waitQuiet,
+  ROOT, fmt, fmtInt, machineBusySeconds, percentile, printTable, processCpuSeconds, sleep, startCeiling, startHerald, stopChild, waitQuiet,
   type Child,
 } from './lib.js';
 
@@ -54,24 +54,6 @@ type Target = 'ceiling' | 'herald';
 const now = () => performance.timeOrigin + performance.now();
 
 // ---------------------------------------------------------------------------------------------- processes
-
-/** utime+stime of a process in seconds (Linux /proc). */
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 const ownCpuSeconds = () => {
   const u = process.cpuUsage();
@@ -401,16 +383,16 @@ async function measuredRun(target: Target, clientCount: number, rate: number, se
 
     const run = runCounter++;
     await clients.call({ cmd: 'start', run, offsetMs: clock.offsetMs }, 'started');
-    const serverCpu0 = cpuSeconds(server.proc.pid);
-    const clientCpu0 = cpuSeconds(clients.pid);
+    const serverCpu0 = processCpuSeconds(server.proc.pid);
+    const clientCpu0 = processCpuSeconds(clients.pid);
     const ownCpu0 = ownCpuSeconds();
     const machine0 = machineBusySeconds();
     const t0 = now();
     const pub = await publish(pool, rate, seconds, run);
     const report = await clients.call<ClientReport & Message>({ cmd: 'await', run, expected: pub.ok, quietMs: 2000, timeoutMs: 30_000 }, 'report');
     const elapsed = (now() - t0) / 1000;
-    const serverCpuPct = ((cpuSeconds(server.proc.pid) - serverCpu0) / elapsed) * 100;
-    const clientCpuPct = ((cpuSeconds(clients.pid) - clientCpu0) / elapsed) * 100;
+    const serverCpuPct = ((processCpuSeconds(server.proc.pid) - serverCpu0) / elapsed) * 100;
+    const clientCpuPct = ((processCpuSeconds(clients.pid) - clientCpu0) / elapsed) * 100;
     const publisherCpuPct = ((ownCpuSeconds() - ownCpu0) / elapsed) * 100;
     const foreignCpuPct = ((machineBusySeconds() - machine0) / elapsed) * 100 - serverCpuPct - clientCpuPct - publisherCpuPct;
     const mem = memoryMb(server.proc.pid);

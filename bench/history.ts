@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import {
-  fmt, fmtInt, loadEvent, percentile, printTable, sleep, startCeiling, startHerald, stopChild,
+  fmt, fmtInt, loadEvent, percentile, printTable, processCpuSeconds, sleep, startCeiling, startHerald, stopChild,
   type Child, type HeraldChild,
 } from './lib.js';
 
@@ -22,18 +22,6 @@ const LOADERS = Number(process.env.BENCH_HISTORY_LOADERS ?? 4);
 const SETTLE_S = Number(process.env.BENCH_HISTORY_SETTLE ?? 5);
 const BATCH = 1000;
 const TARGET_P99_MS = 20;
-
-/** utime+stime of a process in seconds (Linux /proc; NaN elsewhere). */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-    return (Number(fields[11]) + Number(fields[12])) / ticks;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 interface EventLike { seq: number; event_type: string }
 interface Page { events: EventLike[]; next_cursor: string | null }
@@ -157,11 +145,11 @@ export async function runHistory(): Promise<HistoryReport> {
     ];
 
     for (let i = 0; i < WARMUP; i++) for (const q of queries) await timeOnce(q);
-    const cpu0 = cpuSeconds(herald.proc.pid);
+    const cpu0 = processCpuSeconds(herald.proc.pid);
     const wall0 = performance.now();
     for (let i = 0; i < REQUESTS; i++) for (const q of queries) q.samples.push(await timeOnce(q));
     const wallS = (performance.now() - wall0) / 1000;
-    const heraldCpuS = cpuSeconds(herald.proc.pid) - cpu0;
+    const heraldCpuS = processCpuSeconds(herald.proc.pid) - cpu0;
 
     const stats = queries.map((q) => {
       const sorted = [...q.samples].sort((a, b) => a - b);

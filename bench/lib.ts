@@ -89,6 +89,9 @@ export async function startHerald(extraEnv: Record<string, string> = {}): Promis
     HERALD_DB_URL: `rocksdb://${join(dataDir, 'herald')}`,
     LOG_LEVEL: 'warn',
     HERALD_API_KEYS: '',
+    // The load comes from one address; the benchmarks measure capacity, not the per-client limits.
+    HERALD_RATE_LIMIT_PUBLISH: '0',
+    HERALD_RATE_LIMIT_READ: '0',
     ...extraEnv,
   }, port);
   return readyOrStopped({ ...child, dataDir });
@@ -223,6 +226,17 @@ const CLK_TCK = (() => {
     return 100;
   }
 })();
+
+/** utime+stime of a process in seconds (Linux /proc/<pid>/stat; NaN elsewhere). */
+export function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 /**
  * Other engineers run test suites on the same 2 cores. Waits, up to maxWaitS, until the rest of the machine

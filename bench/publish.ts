@@ -29,7 +29,7 @@ export interface LoadResult {
   durationS: number;
 }
 
-async function cannon(label: string, url: string, body: string, connections: number, duration: number): Promise<LoadResult> {
+export async function cannon(label: string, url: string, body: string, connections: number, duration: number): Promise<LoadResult> {
   const result = await autocannon({
     url,
     method: 'POST',
@@ -62,7 +62,7 @@ export async function measure(label: string, url: string, body: string, connecti
   return r;
 }
 
-async function expectStatus(url: string, body: string, status: number): Promise<unknown> {
+export async function expectStatus(url: string, body: string, status: number): Promise<unknown> {
   const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   const text = await res.body.text();
   if (res.statusCode !== status) throw new Error(`POST ${url} answered ${res.statusCode}, expected ${status}: ${text}`);

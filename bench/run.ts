@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost, webhooks, metrics-cost, soak), or all
+ * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost, webhooks, metrics-cost, rate-limit, soak), or all
  * of them but soak (11 minutes; run it by name).
  * Each scenario starts its own servers as child processes on fresh temp dirs and stops them at the end.
  */
@@ -11,6 +11,7 @@ import { runHistory } from './history.js';
 import { runLiveCost } from './live-cost.js';
 import { runMetricsCost } from './metrics-cost.js';
 import { runPublish } from './publish.js';
+import { runRateLimit } from './rate-limit.js';
 import { runSoak } from './soak.js';
 import { runWebhooks } from './webhooks.js';
 
@@ -21,6 +22,7 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   'live-cost': runLiveCost,
   webhooks: runWebhooks,
   'metrics-cost': runMetricsCost,
+  'rate-limit': runRateLimit,
   soak: runSoak,
 };
 /** Run only when named. */

@@ -8,6 +8,8 @@ import configPlugin from './plugins/config.js';
 import tracingPlugin from './plugins/tracing.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
 import authPlugin from './plugins/auth.js';
+import loadSheddingPlugin from './plugins/load-shedding.js';
+import rateLimitPlugin from './plugins/rate-limit.js';
 import storePlugin from './plugins/store.js';
 import committerPlugin from './plugins/committer.js';
 import webhooksPlugin from './plugins/webhooks.js';
@@ -66,7 +68,11 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(tracingPlugin, options.spanExporter ? { spanExporter: options.spanExporter } : {});
   await app.register(errorsPlugin);
   await app.register(websocketPlugin);
+  // Shedding comes before auth, so an overloaded process does no other work; the limits come after it, so
+  // they count per API key. Both only see routes registered after them.
+  await app.register(loadSheddingPlugin);
   await app.register(authPlugin);
+  await app.register(rateLimitPlugin);
   await app.register(storePlugin, options.db ? { db: options.db } : {});
   await app.register(webhooksPlugin);
   await app.register(committerPlugin);

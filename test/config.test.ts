@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, EnvSchema, loadConfig, variables } from '../src/config.js';
 import { parseDuration } from '../src/lib/duration.js';
@@ -65,6 +66,18 @@ describe('loadConfig', () => {
     const names = variables().map((entry) => entry.env);
     expect(names.filter((name, i) => names.indexOf(name) !== i)).toEqual([]);
     expect(Object.keys(EnvSchema.properties)).toEqual(names);
+  });
+
+  it('reads the rate limits and the shedding thresholds, the heap one in bytes or as a share of the V8 heap limit', () => {
+    const defaults = loadConfig({});
+    expect(defaults.rateLimit).toEqual({ publish: 1000, read: 200 });
+    expect(defaults.shedding).toEqual({ maxEventLoopDelayMs: 1000, maxHeapUsedBytes: Math.floor(getHeapStatistics().heap_size_limit * 0.9) });
+    expect(loadConfig({ HERALD_SHED_HEAP_USED: '512MiB' }).shedding.maxHeapUsedBytes).toBe(512 * 2 ** 20);
+    expect(loadConfig({ HERALD_SHED_HEAP_USED: '0', HERALD_RATE_LIMIT_PUBLISH: '0' })).toMatchObject({ shedding: { maxHeapUsedBytes: 0 }, rateLimit: { publish: 0 } });
+    for (const bad of ['150%', '90 %', '-1', '1.5GiB']) {
+      expect(() => loadConfig({ HERALD_SHED_HEAP_USED: bad }), bad).toThrow(/HERALD_SHED_HEAP_USED/);
+    }
+    expect(() => loadConfig({ HERALD_RATE_LIMIT_READ: 'lots' })).toThrow(/HERALD_RATE_LIMIT_READ/);
   });
 
   it('documents every variable with a default and a description', () => {

@@ -92,7 +92,7 @@ describe('OpenAPI document', () => {
       else expect(op.security, `${method} ${path}`).toBeUndefined();
     }
     const publicPaths = operations().filter(({ op }) => !op.security).map(({ path }) => path);
-    expect(new Set(publicPaths)).toEqual(new Set(['/health', '/api/health', '/ready', '/openapi.json', '/asyncapi.json']));
+    expect(new Set(publicPaths)).toEqual(new Set(['/health', '/api/health', '/ready', '/livez', '/readyz', '/openapi.json', '/asyncapi.json']));
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 

@@ -13,7 +13,7 @@
  * 3. Read it where it is used: `app.config.feed.pollMs`.
  */
 import { bytes, choice, duration, flag, integer, text } from './kinds.js';
-import { API_KEYS_PATTERN, parseAllowHosts, parseApiKeys } from './parsers.js';
+import { API_KEYS_PATTERN, parseAllowHosts, parseApiKeys, parseHeapThreshold } from './parsers.js';
 import { parseDuration } from '../lib/duration.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -85,6 +85,17 @@ export const entries = {
     pollMs: duration('HERALD_WEBHOOK_POLL', '500ms', 'An idle worker looks for due deliveries this often (a publish in the same process wakes it at once)', { floor: 1 }),
     disableAfterMs: duration('HERALD_WEBHOOK_DISABLE_AFTER', '5d', 'Disable a subscription whose deliveries have failed continuously this long (`0` = never)'),
     retentionMs: duration('HERALD_DELIVERY_RETENTION', '30d', 'Delete delivered, failed and expired deliveries (with their attempts) settled longer ago than this, every `HERALD_CLEANUP_INTERVAL` (`0` = keep forever)'),
+  },
+  rateLimit: {
+    publish: integer('HERALD_RATE_LIMIT_PUBLISH', '1000', 'Publish requests per second per API key, or per client address without keys; a batch and a WebSocket `publish` message count once each; 429 above ([limits](docs/operations.md#rate-limits-and-load-shedding), `0` = off)'),
+    read: integer('HERALD_RATE_LIMIT_READ', '200', 'Read and admin requests per second per API key, or per client address without keys, WebSocket upgrades included (`0` = off)'),
+  },
+  shedding: {
+    maxEventLoopDelayMs: duration('HERALD_SHED_EVENT_LOOP_DELAY', '1s', 'Answer 503 `overloaded` while the mean event-loop delay over the last second is above this; probes still answer (`0` = off)'),
+    maxHeapUsedBytes: text('HERALD_SHED_HEAP_USED', '90%', 'Answer 503 `overloaded` while the V8 heap in use is above this: bytes (`KiB`/`MiB`/`GiB`) or a percentage of the heap limit (`0` = off)', {
+      pattern: '^(\\d+(KiB|MiB|GiB)?|\\d{1,2}%)$',
+      expected: 'must be bytes (optionally KiB, MiB or GiB) or a percentage such as 90%',
+    }, parseHeapThreshold),
   },
   metrics: flag('HERALD_METRICS', 'true', 'Serve Prometheus metrics at `GET /metrics` (admin scope; [docs/operations.md](docs/operations.md#metrics))'),
   otel: {

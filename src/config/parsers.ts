@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { getHeapStatistics } from 'node:v8';
 import { unbracket } from '../lib/host-name.js';
 
 export type Scope = 'publish' | 'read' | 'admin';
@@ -13,6 +14,11 @@ const BYTE_UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 ** 2, G
 export function parseBytes(text: string): number {
   const [, digits = '0', unit = ''] = /^(\d+)(\D*)$/.exec(text) ?? [];
   return Number(digits) * (BYTE_UNITS[unit] ?? 1);
+}
+
+/** Bytes, or a percentage of V8's heap limit (`90%`). */
+export function parseHeapThreshold(text: string): number {
+  return text.endsWith('%') ? Math.floor((getHeapStatistics().heap_size_limit * Number(text.slice(0, -1))) / 100) : parseBytes(text);
 }
 
 const SCOPE = '(publish|read|admin)';

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import type { RouteOptions } from 'fastify';
-import { ERROR_STATUS_MEANING } from '../schemas/common.js';
+import { ERROR_STATUS_MEANING, ErrorBody } from '../schemas/common.js';
 import { version } from '../lib/version.js';
 
 const BEARER = 'bearerAuth';
@@ -9,7 +9,7 @@ const QUERY_TOKEN = 'queryToken';
 
 /** Tags group the operations by resource, as the route plugins do (src/routes/*.ts). */
 const TAGS: readonly [RegExp, string][] = [
-  [/^\/(api\/)?health$|^\/ready$/, 'health'],
+  [/^\/(api\/)?health$|^\/ready$|^\/livez$|^\/readyz$/, 'health'],
   [/\/deliveries(\/|$)/, 'deliveries'],
   [/^\/subscriptions(\/|$)/, 'subscriptions'],
   [/^\/events(\/|$)/, 'events'],
@@ -47,6 +47,18 @@ function clientQuery(querystring: RouteSchema['querystring']): RouteSchema['quer
 }
 
 /**
+ * The answers of the plugins that run before any route: the rate limiter (429) on every route with a scope,
+ * load shedding (503) on every route but the probes.
+ */
+function withLimits(response: Record<string, unknown>, route: RouteOptions): Record<string, unknown> {
+  return {
+    ...response,
+    ...(route.config?.scope !== undefined && !(429 in response) && { 429: ErrorBody }),
+    ...(route.config?.probe !== true && !(503 in response) && { 503: ErrorBody }),
+  };
+}
+
+/**
  * One route's operation: its tag, the key it needs (the route's `config.scope` as the Bearer role, and
  * `?token=` only where the route takes it on a plain HTTP request), and a pointer to the AsyncAPI
  * document where the path also upgrades to a WebSocket.
@@ -65,7 +77,7 @@ export function describeRoute({ schema, url, route }: { schema: RouteSchema; url
       querystring: clientQuery(schema.querystring),
       ...(schema.body !== undefined && { body: nested(schema.body) }),
       ...(schema.response && {
-        response: Object.fromEntries(Object.entries(schema.response).map(([status, s]) => [status, nested(s)])),
+        response: Object.fromEntries(Object.entries(withLimits(schema.response, route)).map(([status, s]) => [status, nested(s)])),
       }),
       ...(tag && { tags: [tag] }),
       ...(scope && { security: [{ [BEARER]: [scope] }, ...(viaQuery ? [{ [QUERY_TOKEN]: [scope] }] : [])] }),

@@ -22,6 +22,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Scopes the caller holds; every scope for a loopback caller in protected mode. */
     scopes: ReadonlySet<Scope>;
+    /**
+     * Which configured key the caller presented, as `key#<position in HERALD_API_KEYS>` (1-based): safe to
+     * log and count by, unlike the key. Undefined without a valid key (protected mode, public routes).
+     */
+    apiKeyId: string | undefined;
   }
 }
 
@@ -88,11 +93,11 @@ function refuseUnlessLocal(request: FastifyRequest): void {
 export default fp(
   async (app) => {
     // Keys are compared by digest so lookup time does not depend on how much of a key matched.
-    const keys = new Map<string, ReadonlySet<Scope>>();
-    for (const { key, scopes } of app.config.apiKeys) {
+    const keys = new Map<string, { id: string; scopes: ReadonlySet<Scope> }>();
+    app.config.apiKeys.forEach(({ key, scopes }, index) => {
       // admin can do everything a publisher or reader can.
-      keys.set(digest(key), scopes.includes('admin') ? ALL : new Set(scopes));
-    }
+      keys.set(digest(key), { id: `key#${index + 1}`, scopes: scopes.includes('admin') ? ALL : new Set(scopes) });
+    });
     const protectedMode = keys.size === 0;
     if (protectedMode) {
       app.log.warn(
@@ -102,6 +107,7 @@ export default fp(
 
     const NONE: ReadonlySet<Scope> = new Set();
     app.decorateRequest('scopes', null as unknown as ReadonlySet<Scope>);
+    app.decorateRequest('apiKeyId', undefined);
     app.addHook('onRequest', async (request) => {
       const required = request.routeOptions.config.scope;
       request.scopes = protectedMode ? ALL : NONE;
@@ -109,13 +115,15 @@ export default fp(
       // Checked in both modes, so a client that works against a keyless Herald keeps working with keys.
       const key = presentedKey(request);
       if (protectedMode || !required) return;
-      const scopes = key === undefined ? undefined : keys.get(digest(key));
-      if (!scopes) {
+      const found = key === undefined ? undefined : keys.get(digest(key));
+      if (!found) {
         throw new HttpError(401, 'unauthorized', key === undefined
           ? 'missing API key: send "Authorization: Bearer <key>"'
           : 'invalid API key');
       }
+      const { scopes } = found;
       request.scopes = scopes;
+      request.apiKeyId = found.id;
       if (!scopes.has(required)) throw new HttpError(403, 'forbidden', `this API key lacks the '${required}' scope`);
     });
   },

@@ -81,7 +81,7 @@ export default fp(
         for (const connection of connections) connection.close(CloseCode.goingAway, 'server shutting down');
       },
       accept(socket, request) {
-        const connection = new Connection(socket, context, request.scopes);
+        const connection = new Connection(socket, context, request.scopes, () => app.publishMessageWait(request));
         connections.add(connection);
         socket.on('close', () => connections.delete(connection));
         const query = request.query as HistoryQuery;
@@ -93,6 +93,6 @@ export default fp(
       },
     } satisfies Stream);
   },
-  { name: 'stream', dependencies: ['websocket', 'store', 'committer'] },
+  { name: 'stream', dependencies: ['websocket', 'store', 'committer', 'rate-limit'] },
 );
 

@@ -33,7 +33,8 @@ export const ERROR_STATUS_MEANING = {
   413: 'The body is larger than the configured limit',
   415: 'The body is not `application/json`',
   422: 'Valid but refused: the error code says why',
-  503: 'The store is not answering or Herald is shutting down; nothing was stored',
+  429: 'Over the rate limit (`rate_limited`): retry after `Retry-After` seconds; nothing was stored',
+  503: 'Overloaded (`overloaded`, retry after `Retry-After`), the store is not answering or Herald is shutting down; nothing was stored',
 } as const;
 export type ErrorStatus = keyof typeof ERROR_STATUS_MEANING;
 

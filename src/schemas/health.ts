@@ -12,3 +12,12 @@ export const Health = Type.Object({
 }, { $id: 'Health' });
 
 export const Ready = Type.Object({ ready: Type.Boolean(), reason: Type.Optional(Type.String()) }, { $id: 'Ready' });
+
+export const Live = Type.Object({ live: Type.Literal(true) }, { $id: 'Live' });
+
+export const ReadyDetail = Type.Object({
+  ready: Type.Boolean(),
+  reason: Type.Optional(Type.String()),
+  /** Committed seqs the live feed has not yet delivered, when the store answered. */
+  feed_lag: Type.Optional(Type.Integer({ minimum: 0 })),
+}, { $id: 'ReadyDetail' });

@@ -101,6 +101,8 @@ export class Connection implements EventSink {
     private readonly socket: WebSocket,
     private readonly ctx: StreamContext,
     private readonly scopes: ReadonlySet<Scope>,
+    /** Counts one publish message against the client's publish rate limit: 0, or the seconds to wait. */
+    private readonly publishWait: () => Promise<number> = async () => 0,
   ) {
     this.inbox = new Inbox(socket, { maxMessages: ctx.limits.maxInboxMessages, maxBytes: ctx.limits.maxInboxBytes }, (err) =>
       ctx.log.error({ err }, 'websocket message handling failed'),
@@ -193,6 +195,11 @@ export class Connection implements EventSink {
       case 'publish': {
         if (!this.scopes.has('publish')) {
           this.sendControl({ type: 'error', id: message.id, code: 'forbidden', message: "publishing needs an API key with the 'publish' scope" });
+          return;
+        }
+        const wait = await this.publishWait();
+        if (wait > 0) {
+          this.sendControl({ type: 'error', id: message.id, code: 'rate_limited', message: `over the publish rate limit; retry after ${wait} s`, details: { retry_after_s: wait } });
           return;
         }
         try {

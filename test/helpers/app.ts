@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Surreal } from 'surrealdb';
 import { buildApp } from '../../src/app.js';
@@ -9,7 +10,9 @@ import type { Clock } from '../../src/lib/clock.js';
 import { openConnection } from '../../src/store/connection.js';
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ HERALD_DB_URL: 'mem://', LOG_LEVEL: 'silent', HERALD_CLEANUP_INTERVAL: '0', ...env });
+  // Many apps share one event loop in a test process: one app's start-up stalls every other's samples, so
+  // event-loop shedding is off unless a test turns it on (test/load-shedding.test.ts).
+  return loadConfig({ HERALD_DB_URL: 'mem://', LOG_LEVEL: 'silent', HERALD_CLEANUP_INTERVAL: '0', HERALD_SHED_EVENT_LOOP_DELAY: '0', ...env });
 }
 
 /** A Herald app on its own mem:// database (or on `db` when given), on the system clock unless given one. */
@@ -29,6 +32,19 @@ export async function tempRocksDb(): Promise<{ db: Surreal; dispose: () => Promi
       await db.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** testApp for tests that each start their own: every app made through it is closed after each test. */
+export function appsClosedAfterEach(): typeof testApp {
+  const open: FastifyInstance[] = [];
+  afterEach(async () => {
+    for (const app of open.splice(0)) await app.close();
+  });
+  return async (...args) => {
+    const app = await testApp(...args);
+    open.push(app);
+    return app;
   };
 }
 
