@@ -5,9 +5,9 @@
 # The base is Node 24 LTS on Debian 13 "trixie" slim (glibc): @surrealdb/node loads its prebuilt
 # linux-<arch>-gnu .node addon, so an Alpine (musl) base is not used. See docs/deployment.md.
 #
-# Both `npm ci` runs pass --ignore-scripts: the package's `prepare` script builds dist/ on a developer's
-# `npm install`, which here would run before src/ is copied (build) or without TypeScript (runtime). No
-# production dependency has an install script.
+# Both `npm ci` runs pass --ignore-scripts: the package's `prepare` script builds the client SDK on a
+# developer's `npm install`, which here would run before src/ is copied (build) or without TypeScript
+# (runtime). No production dependency has an install script.
 
 ###
 # build

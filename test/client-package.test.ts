@@ -14,6 +14,8 @@ import { testApp } from './helpers/app.js';
 import { cleanupServers, makeTempDir, REPO_ROOT } from './helpers/spawn-server.js';
 
 const run = promisify(execFile);
+// Generous: tsc and npm take many seconds on a loaded 2-core machine; hangs are what these catch.
+const STEP_TIMEOUT_MS = 180_000;
 // npm runs its scripts and tsc with this test's node, so the Node 24 CI run checks the package under 24.
 const NODE_DIR = dirname(process.execPath);
 const env = { ...process.env, PATH: `${NODE_DIR}:${process.env.PATH ?? ''}`, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
@@ -53,14 +55,14 @@ beforeAll(async () => {
   consumer = makeTempDir('pack-consumer');
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   await npm(['install', '--prefer-offline', '--ignore-scripts', tarball], consumer);
-}, 300_000);
+}, 2 * STEP_TIMEOUT_MS);
 
 afterAll(async () => {
   await app?.close();
   await cleanupServers();
 });
 
-describe('the packed client (npm pack, then npm install <tarball>)', () => {
+describe('the packed client (npm pack, then npm install <tarball>)', { timeout: STEP_TIMEOUT_MS }, () => {
   it('holds the built client with its type declarations, and no server code or sources', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball]);
     const files = stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
