@@ -21,6 +21,8 @@ const NODE_DIR = dirname(process.execPath);
 const env = { ...process.env, PATH: `${NODE_DIR}:${process.env.PATH ?? ''}`, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
 const npm = (args: string[], cwd: string) => run('npm', args, { cwd, env, maxBuffer: 16 * 1024 * 1024 });
 
+const writeLines = (file: string, lines: string[]) => writeFileSync(file, `${lines.join('\n')}\n`);
+
 let app: FastifyInstance;
 let baseUrl: string;
 let consumer: string;
@@ -28,10 +30,7 @@ let tarball: string;
 
 beforeAll(async () => {
   app = await testApp();
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  baseUrl = `http://127.0.0.1:${address.port}`;
+  baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
 
   // The files a clone has (tracked, plus new ones not ignored), with this checkout's node_modules for the build.
   const source = makeTempDir('pack-src');
@@ -71,12 +70,12 @@ describe('the packed client (npm pack, then npm install <tarball>)', { timeout: 
   });
 
   it('is imported as herald/client by a plain .mjs and publishes to a running Herald', async () => {
-    writeFileSync(join(consumer, 'publish.mjs'), [
+    writeLines(join(consumer, 'publish.mjs'), [
       "import { HeraldClient } from 'herald/client';",
       'const herald = new HeraldClient({ baseUrl: process.argv[2] });',
       "const stored = await herald.publish({ event_type: 'task_started', source: 'packed-client' });",
       'console.log(JSON.stringify(stored));',
-    ].join('\n'));
+    ]);
     const { stdout } = await run(process.execPath, ['publish.mjs', baseUrl], { cwd: consumer, env });
     const stored = JSON.parse(stdout) as { seq: number; source: string };
     expect(stored).toMatchObject({ source: 'packed-client', event_type: 'task_started' });
@@ -86,7 +85,7 @@ describe('the packed client (npm pack, then npm install <tarball>)', { timeout: 
   });
 
   it('gives a NodeNext TypeScript project its types', async () => {
-    writeFileSync(join(consumer, 'check.ts'), [
+    writeLines(join(consumer, 'check.ts'), [
       "import { HeraldClient, type HeraldEvent } from 'herald/client';",
       "const herald = new HeraldClient({ baseUrl: 'http://localhost:8080' });",
       "const stored: HeraldEvent = await herald.publish({ event_type: 'task_started', source: 'typed' });",
@@ -94,7 +93,7 @@ describe('the packed client (npm pack, then npm install <tarball>)', { timeout: 
       '// @ts-expect-error: an unknown priority is a type error, so the types are the real ones and not `any`',
       "await herald.publish({ event_type: 'task_started', source: 'typed', priority: 'urgent' });",
       'export { seq };',
-    ].join('\n'));
+    ]);
     writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, lib: ['ES2022', 'DOM'], types: [] },
       files: ['check.ts'],
