@@ -2,16 +2,20 @@
 #   build   — installs all dependencies and compiles src/ to dist/ (tsconfig.build.json)
 #   runtime — production dependencies only, the compiled dist/, runs as the non-root `node` user
 #
-# The base is Debian (glibc): @surrealdb/node loads its prebuilt linux-<arch>-gnu .node addon,
-# so an Alpine (musl) base is not used. See docs/deployment.md.
+# The base is Node 24 LTS on Debian 13 "trixie" slim (glibc): @surrealdb/node loads its prebuilt
+# linux-<arch>-gnu .node addon, so an Alpine (musl) base is not used. See docs/deployment.md.
+#
+# Both `npm ci` runs pass --ignore-scripts: the package's `prepare` script builds the client SDK on a
+# developer's `npm install`, which here would run before src/ is copied (build) or without TypeScript
+# (runtime). No production dependency has an install script.
 
 ###
 # build
 ###
-FROM node:20-bookworm-slim AS build
+FROM node:24-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -19,14 +23,15 @@ RUN npm run build
 ###
 # runtime
 ###
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-trixie-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 
 COPY package.json package-lock.json ./
-# Production dependencies only. @surrealdb/node ships the native engine for every platform inside one
-# package (~150 MB); keep only this image's linux-<arch>-gnu binary and fail the build if it is missing.
-RUN npm ci --omit=dev --no-audit --no-fund \
+# Production dependencies only: tsx and esbuild are devDependencies, so the image runs dist/ with plain node.
+# @surrealdb/node ships the native engine for every platform inside one package (~150 MB); keep only this
+# image's linux-<arch>-gnu binary and fail the build if it is missing.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force \
  && keep="surrealdb-node.linux-$(node -p process.arch)-gnu.node" \
  && test -f "node_modules/@surrealdb/node/dist/$keep" \

@@ -203,13 +203,24 @@ describe('Dockerfile', () => {
   const finalStage = steps.slice(steps.map((s) => s.instruction).lastIndexOf('FROM'));
   const finalArgs = (instruction: string) => finalStage.filter((s) => s.instruction === instruction).map((s) => s.args);
 
-  it('is multi-stage on a glibc Node 20 base (the SurrealDB addon is linux-*-gnu)', () => {
+  it('is multi-stage on a glibc Node 24 base (the SurrealDB addon is linux-*-gnu)', () => {
     const froms = args('FROM');
     expect(froms.length).toBeGreaterThanOrEqual(2);
     for (const from of froms) {
-      expect(from).toMatch(/^node:20[-.\w]*\s/);
+      expect(from).toMatch(/^node:24[-.\w]*\s/);
       expect(from).not.toMatch(/alpine/);
     }
+  });
+
+  it('installs production dependencies only, and they hold no tsx or esbuild', () => {
+    const install = finalArgs('RUN').find((a) => /\bnpm ci\b/.test(a));
+    expect(install).toMatch(/\bnpm ci\b[^&]*--omit=dev/);
+    // What `npm ci --omit=dev` installs: every package-lock.json entry not marked dev.
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
+    const production = Object.entries(lock.packages).filter(([path, pkg]) => path !== '' && pkg.dev !== true);
+    const names = production.map(([path]) => path.replace(/^.*node_modules\//, ''));
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.filter((name) => /^(tsx|esbuild|@esbuild\/.*)$/.test(name))).toEqual([]);
   });
 
   it('runs as a non-root user', () => {
@@ -251,9 +262,10 @@ describe('Dockerfile', () => {
     expect(volumes.some((v) => path.startsWith(`${v.replace(/\/$/, '')}/`))).toBe(true);
   });
 
-  it('starts the compiled server', () => {
+  it('starts the compiled server with plain node', () => {
     const cmd = finalArgs('CMD').at(-1);
     expect(JSON.parse(cmd ?? 'null')).toEqual(['node', 'dist/server.js']);
+    expect(finalStage.filter((s) => /\btsx\b/.test(s.args))).toEqual([]);
     // tsconfig.build.json compiles src/ into dist/, so dist/server.js is src/server.ts.
     const build = JSON.parse(read('tsconfig.build.json')) as { compilerOptions: { rootDir: string; outDir: string } };
     expect(build.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
