@@ -123,3 +123,15 @@ describe('PATCH replaces a field as a whole', () => {
     expect(indexed?.subscription.filters).toEqual({ target: 't' });
   });
 });
+
+describe('the change counter replicas poll', () => {
+  it('moves on every change, not only the first', async () => {
+    const before = await app.store.subscriptions.version();
+    const created = await create({ subscriber_name: 'counter', event_types: ['a'], callback_url: 'https://93.184.216.34/hook' });
+    expect(created.statusCode).toBe(201);
+    const url = `/subscriptions/${created.json().subscription_id}`;
+    expect((await app.inject({ method: 'PATCH', url, headers: admin, payload: { event_types: ['b'] } })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'DELETE', url, headers: admin })).statusCode).toBe(204);
+    expect(await app.store.subscriptions.version()).toBe(before + 3);
+  });
+});

@@ -28,7 +28,8 @@ const toSubscription = ({ id, secrets: _secrets, ...rest }: SubscriptionRow): Su
   failing_since: rest.failing_since ?? null,
 });
 /** Every change bumps this counter; replicas poll it and reload their subscription index when it moves. */
-const BUMP = 'UPSERT herald_seq:subscriptions SET value = (value ?? 0) + 1 RETURN NONE';
+// `SET value += 1`: in SurrealDB 3.0.2 an UPSERT's `SET value = value + 1` does not see the stored value (always 1).
+const BUMP = 'UPSERT herald_seq:subscriptions SET value += 1 RETURN NONE';
 const rid = (id: string) => new RecordId('subscription', id);
 
 /** All SurrealQL about webhook subscriptions. */
