@@ -43,6 +43,12 @@ export const EnvSchema = Type.Object({
   HERALD_BATCH_BODY_LIMIT: integer('16777216', 'Max bytes of a POST /events/batch body'),
   HERALD_COMMIT_MAX_EVENTS: integer('256', 'Group commit: most events per transaction (a batch request is never split)'),
   HERALD_COMMIT_WINDOW: duration('0', 'Group commit: wait this long for more events before each transaction that is not full (0 = commit at once)'),
+  HERALD_COMMIT_ADAPTIVE_WINDOW: duration('2ms', 'Group commit: while publishes arrive at most this far apart, wait about one gap for the next before a transaction that is not full (0 = off)'),
+  HERALD_FEED_POLL_INTERVAL: duration('250ms', 'Live stream: how often the feed reads the seq counter and the segments committed past its position'),
+  HERALD_LIVE_QUERY: Type.Union([Type.Literal('on'), Type.Literal('off')], {
+    default: 'on',
+    description: 'Live stream: off runs without the LIVE query, tailing the store every HERALD_FEED_POLL_INTERVAL (for a SurrealDB cluster)',
+  }),
   HERALD_WS_MAX_BUFFER: integer('1048576', 'WebSocket: unsent bytes a client may fall behind before it is closed with 4000'),
   HERALD_WS_MAX_MESSAGE: integer('1048576', 'WebSocket: largest client message in bytes (4503 above)'),
   HERALD_WS_PING_INTERVAL: duration('25s', 'WebSocket: ping every client this often'),
@@ -117,6 +123,11 @@ export const ConfigSchema = Type.Object({
   commit: Type.Object({
     maxEvents: Type.Integer({ minimum: 1 }),
     windowMs: Type.Integer({ minimum: 0 }),
+    adaptiveWindowMs: Type.Integer({ minimum: 0 }),
+  }),
+  feed: Type.Object({
+    pollMs: Type.Integer({ minimum: 1 }),
+    liveQuery: Type.Boolean(),
   }),
   ws: Type.Object({
     maxBufferBytes: Type.Integer({ minimum: 1 }),
@@ -208,6 +219,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     commit: {
       maxEvents: Math.max(1, Number(env.HERALD_COMMIT_MAX_EVENTS)),
       windowMs: parseDuration(env.HERALD_COMMIT_WINDOW),
+      adaptiveWindowMs: parseDuration(env.HERALD_COMMIT_ADAPTIVE_WINDOW),
+    },
+    feed: {
+      pollMs: Math.max(1, parseDuration(env.HERALD_FEED_POLL_INTERVAL)),
+      liveQuery: env.HERALD_LIVE_QUERY === 'on',
     },
     ws: {
       maxBufferBytes: Number(env.HERALD_WS_MAX_BUFFER),
