@@ -118,7 +118,7 @@ async function readStream(source: HistorySource, req: HistoryRequest, upper: num
   // Ascending: every key ≤ done has been read; descending: every key > done.
   let done = asc ? req.after : highest;
   let lastKey = req.after;
-  let width = req.limit + 1;
+  let width = source.exact ? highest - lowest + 1 : req.limit + 1;
   for (let windows = 0; asc ? done < highest : done >= lowest; windows++) {
     const [from, to] = asc ? [done, Math.min(done + width, highest)] : [Math.max(done - width, lowest - 1), done];
     const read = await source.window(from, to);
@@ -158,7 +158,7 @@ export async function readHistory(repo: EventRepository, req: HistoryRequest, no
   const docs = new SegmentDocs(repo.reads);
   const idField = (['correlation_id', 'workflow_id', 'session_id'] as const).find((f) => req.filter[f] !== undefined);
   // No stored seq exceeds the counter, so windows start there instead of at 2^53.
-  const upper = idField ? SEQ_MAX : await repo.seqUpperBound();
+  const upper = await repo.seqUpperBound();
   let sources: HistorySource[];
   if (idField) {
     sources = [refSource(repo.reads, docs, idField, req.filter[idField] as string)];
