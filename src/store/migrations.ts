@@ -5,7 +5,8 @@ import type { Surreal } from 'surrealdb';
  * - The event tables are SCHEMALESS with no index: TypeBox has validated every event before the committer
  *   sees it, and every lookup is a bounded record-id range, which needs no index (the engine charges per
  *   index key written).
- * - `herald_seq:event` is created here, so a commit can move it with one conditional UPDATE.
+ * - `herald_seq:event` and `herald_seq:purged` are created here, so they move by conditional UPDATEs (in
+ *   SurrealDB 3.0 the SET of an UPSERT does not see the stored value).
  * - `delivery` is the webhook queue: `queue_key` (claim order, only on claimable rows), `lease_until` (only on
  *   leased rows, for the reaper), `list_key` (a subscription's deliveries, newest first) and `settled_at`
  *   (retention); its attempts are an array on the row (one row write per outcome); see delivery-rows.ts.
@@ -29,7 +30,7 @@ DEFINE INDEX IF NOT EXISTS delivery_list ON delivery FIELDS list_key;
 DEFINE INDEX IF NOT EXISTS delivery_settled ON delivery FIELDS settled_at;
 DEFINE TABLE IF NOT EXISTS herald_seq SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS value ON herald_seq TYPE int DEFAULT 0;
-INSERT IGNORE INTO herald_seq { id: herald_seq:event, value: 0 } RETURN NONE;
+INSERT IGNORE INTO herald_seq [{ id: herald_seq:event, value: 0 }, { id: herald_seq:purged, value: 0 }] RETURN NONE;
 `;
 
 export async function migrate(db: Surreal): Promise<void> {

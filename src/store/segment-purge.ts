@@ -62,6 +62,7 @@ export class SegmentPurge {
   async oldest(maxSeq: number, committedBefore: number | null): Promise<{ deleted: number; done: boolean }> {
     const purged = await this.purgedThrough();
     // Segments tile the seq space from the last purge up, and none spans more than SEGMENT_MAX_EVENTS seqs.
+    // (The mark only moves up: UPDATE … WHERE, because an UPSERT's SET does not see the stored value.)
     const rows = await this.reads.endingIn(purged, purged + SEGMENT_MAX_EVENTS);
     const due = (row: SegmentRow) => row.last <= maxSeq || (committedBefore !== null && row.at < committedBefore);
     const doomed: SegmentRow[] = [];
@@ -80,7 +81,7 @@ export class SegmentPurge {
         DELETE $keys WHERE segment INSIDE $lasts RETURN NONE;
         DELETE $refs RETURN NONE;
         DELETE $expiries RETURN NONE;
-        UPSERT herald_seq:purged SET value = math::max([value ?? 0, $last]) RETURN NONE;
+        UPDATE herald_seq:purged SET value = $last WHERE value < $last RETURN NONE;
         COMMIT;`,
         {
           segments: doomed.map((row) => segmentId(row.last)),
