@@ -10,7 +10,7 @@ import { migrate } from '../src/store/migrations.js';
 import { openConnection } from '../src/store/connection.js';
 import { prepareEvent } from '../src/events/prepare.js';
 import type { Event } from '../src/schemas/event.js';
-import { event, tempRocksDb, testApp, testConfig } from './helpers/app.js';
+import { event, testConfig, twoInstances } from './helpers/app.js';
 import { connect } from './helpers/ws.js';
 
 let db: Surreal;
@@ -78,23 +78,18 @@ describe('LiveFeed under a busy process', () => {
 });
 
 describe('a replica whose LIVE notifications never arrive (HERALD_LIVE_QUERY=off)', () => {
-  let store: Awaited<ReturnType<typeof tempRocksDb>>;
+  let replicas: Awaited<ReturnType<typeof twoInstances>>;
   let writer: FastifyInstance;
   let tail: FastifyInstance;
   beforeAll(async () => {
-    store = await tempRocksDb();
-    writer = await testApp({}, store.db);
-    tail = await testApp({ HERALD_LIVE_QUERY: 'off', HERALD_FEED_POLL_INTERVAL: '20ms' }, store.db);
+    replicas = await twoInstances({ HERALD_LIVE_QUERY: 'off', HERALD_FEED_POLL_INTERVAL: '20ms' });
+    ({ a: writer, b: tail } = replicas);
     await tail.listen({ port: 0, host: '127.0.0.1' });
   });
-  afterAll(async () => {
-    await tail.close();
-    await writer.close();
-    await store.dispose();
-  });
+  afterAll(async () => replicas.close());
 
   it('streams every event published through another instance, in order, by tailing the store', async () => {
-    const live = vi.spyOn(store.db, 'live');
+    const live = vi.spyOn(replicas.db, 'live');
     const { port } = tail.server.address() as { port: number };
     const client = await connect(`ws://127.0.0.1:${port}/events?types=task_progress`);
     await vi.waitFor(() => expect(tail.stream.router.size).toBe(1), { timeout: 10_000, interval: 10 });

@@ -43,8 +43,7 @@ export class SegmentPurge {
     await this.db
       .query(
         `BEGIN;
-        DELETE $expiries RETURN NONE;
-        DELETE $refs RETURN NONE;
+        DELETE $expiries, $refs RETURN NONE;
         DELETE $keys WHERE seq INSIDE $seqs RETURN NONE;
         FOR $s IN $rewrites { UPDATE $s.id SET docs = $s.docs RETURN NONE };
         COMMIT;`,
@@ -76,11 +75,8 @@ export class SegmentPurge {
     await this.db
       .query(
         `BEGIN;
-        DELETE $segments RETURN NONE;
-        DELETE $segTypes RETURN NONE;
+        DELETE $segments, $segTypes, $refs, $expiries RETURN NONE;
         DELETE $keys WHERE segment INSIDE $lasts RETURN NONE;
-        DELETE $refs RETURN NONE;
-        DELETE $expiries RETURN NONE;
         UPDATE herald_seq:purged SET value = $last WHERE value < $last RETURN NONE;
         COMMIT;`,
         {
