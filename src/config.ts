@@ -41,7 +41,7 @@ export const EnvSchema = Type.Object({
   }),
   HERALD_BODY_LIMIT: integer('1048576', 'Max bytes of a POST /events body'),
   HERALD_BATCH_BODY_LIMIT: integer('16777216', 'Max bytes of a POST /events/batch body'),
-  HERALD_COMMIT_MAX_EVENTS: integer('256', 'Group commit: most events per transaction (a batch request is never split)'),
+  HERALD_COMMIT_MAX_EVENTS: integer('256', 'Group commit: most events per transaction, at most 4096 (a batch request is never split)'),
   HERALD_COMMIT_WINDOW: duration('0', 'Group commit: wait this long for more events before each transaction that is not full (0 = commit at once)'),
   HERALD_COMMIT_ADAPTIVE_WINDOW: duration('2ms', 'Group commit: while publishes arrive at most this far apart, wait about one gap for the next before a transaction that is not full (0 = off)'),
   HERALD_FEED_POLL_INTERVAL: duration('250ms', 'Live stream: how often the feed reads the seq counter and the segments committed past its position'),

@@ -143,14 +143,14 @@ export class Committer {
     for (let attempt = 1; ; attempt++) {
       try {
         this.lastSeq ??= await this.repo.seqUpperBound();
-        // Looked up before the first attempt only for ids that may be stored without a key (a server id sent
-        // back); the commit itself refuses any other stored client id atomically (DuplicateKeyError).
-        stored ??= await this.repo.storedEvents(clientIds, this.lastSeq);
+        // Before the first attempt, only ids that may be stored without a key row (a server id sent back) are
+        // looked up; the commit itself refuses any other stored client id atomically (DuplicateKeyError).
+        stored ??= await this.repo.storedByServerId(clientIds, this.lastSeq);
         return await this.commitOnce(events, this.lastSeq, stored);
       } catch (error) {
         if (error instanceof DuplicateKeyError) {
           // Another request or replica stored some of these ids: answer those with the stored events.
-          stored = await this.repo.storedEvents(clientIds, this.lastSeq ?? 0);
+          stored = new Map([...(stored ?? []), ...(await this.repo.storedByKey(clientIds))]);
         } else if (error instanceof SeqMovedError || isWriteConflict(error)) {
           this.lastSeq = null; // another writer committed: re-read the counter and take the seqs after it
         } else {

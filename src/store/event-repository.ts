@@ -71,12 +71,8 @@ export class EventRepository {
     for (const t of records.types) this.registeredTypes.add(String(t.id.id));
   }
 
-  /**
-   * The stored events among these event_ids: client-supplied ids through their `event_key` rows, and ids of
-   * server-generated form whose seq is at most `upper` (a client re-publishing an event it received) through
-   * the segment that seq points to.
-   */
-  async storedEvents(eventIds: string[], upper: number): Promise<Map<string, Event>> {
+  /** The stored events of these client-supplied ids, through their `event_key` rows, by id. */
+  async storedByKey(eventIds: string[]): Promise<Map<string, Event>> {
     const found = new Map<string, Event>();
     if (eventIds.length === 0) return found;
     const [keys] = await this.db
@@ -89,10 +85,19 @@ export class EventRepository {
       const event = bySeq.get(key.seq);
       if (event) found.set(event.event_id, event);
     }
-    const located = eventIds.filter((id) => !found.has(id)).map((id) => ({ id, seq: seqOfEventId(id) }));
-    const atSeqs = await this.eventsAt(located.flatMap((l) => (l.seq !== null && l.seq <= upper ? [l.seq] : [])));
+    return found;
+  }
+
+  /**
+   * The stored events among ids of server-generated form whose seq is at most `upper` (a client publishing
+   * an id Herald generated, which has no key row), by id. No query when no id decodes to such a seq.
+   */
+  async storedByServerId(eventIds: string[], upper: number): Promise<Map<string, Event>> {
+    const located = eventIds.map((id) => ({ id, seq: seqOfEventId(id) })).filter((l) => l.seq !== null && l.seq <= upper);
+    const atSeqs = await this.eventsAt(located.map((l) => l.seq as number));
+    const found = new Map<string, Event>();
     for (const { id, seq } of located) {
-      const event = seq === null ? undefined : atSeqs.get(seq);
+      const event = atSeqs.get(seq as number);
       if (event?.event_id === id) found.set(id, event);
     }
     return found;
