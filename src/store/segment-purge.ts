@@ -6,7 +6,7 @@ import {
 } from './segment-rows.js';
 
 /**
- * Expiry and retention on the segment log (docs/storage.md#expiry-and-retention). Each call is one bounded
+ * Expiry and retention on the segment log (docs/storage.md, "Expiry and retention"). Each call is one bounded
  * transaction, so a purge under load never holds a huge write.
  */
 export class SegmentPurge {
