@@ -14,6 +14,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { httpValidatorCompiler } from '../src/lib/validation.js';
 import { EventInput } from '../src/schemas/event.js';
 import { prepareEvent } from '../src/events/prepare.js';
+import { serverEventId } from '../src/store/event-ids.js';
 
 const app = Fastify({ logger: false }).withTypeProvider<TypeBoxTypeProvider>();
 // The same validator compiler as Herald's (src/lib/validation.ts).
@@ -36,7 +37,9 @@ app.get('/events', { websocket: true }, (socket, request) => {
 });
 
 app.post('/events', { schema: { body: EventInput } }, async (request, reply) => {
-  const event = { ...prepareEvent(request.body, new Date()), seq: ++seq };
+  const prepared = prepareEvent(request.body, new Date());
+  seq += 1;
+  const event = { ...prepared, seq, event_id: prepared.event_id ?? serverEventId(seq, Date.now()) };
   const frame = JSON.stringify(event);
   for (const sub of subscribers) {
     if (sub.types && !sub.types.has(event.event_type)) continue;

@@ -1,12 +1,12 @@
 /**
- * What a LIVE query costs the writer: the committer's transaction shape (EventRepository.insertBatch, 64
- * events per transaction, seqs consecutive from 0) straight against the store — no HTTP — on a fresh
- * rocksdb temp dir, in three setups: no LIVE query; one LIVE query on `commit_log` (what Herald does); one
- * LIVE query on `event`. Each setup runs in its own child process (the embedded engine can outlive close()),
- * and the setups alternate for BENCH_LIVE_ROUNDS rounds so drift hits them alike.
+ * What a LIVE query costs the writer: the committer's transaction (EventRepository.commitSegment, 64 events
+ * per segment, seqs consecutive from 0) straight against the store — no HTTP — on a fresh rocksdb temp dir,
+ * in two setups: no LIVE query (HERALD_LIVE_QUERY=off); one LIVE query on `segment` (what Herald does). Each
+ * setup runs in its own child process (the embedded engine can outlive close()), and the setups alternate for
+ * BENCH_LIVE_ROUNDS rounds so drift hits them alike.
  *
  * Env: BENCH_LIVE_EVENTS (timed events per run, default 20000), BENCH_LIVE_ROUNDS (default 3).
- * Worker form (spawned by the orchestrator): node --import tsx bench/live-cost.ts <none|commit_log|event> <dir> <events>
+ * Worker form (spawned by the orchestrator): node --import tsx bench/live-cost.ts <none|segment> <dir> <events>
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { Table } from 'surrealdb';
 import type { EventInput } from '../src/schemas/event.js';
 import { ROOT, fmt, fmtInt, machineBusySeconds, printTable, publishBody, tempDir, waitQuiet } from './lib.js';
 
-const MODES = ['none', 'commit_log', 'event'] as const;
+const MODES = ['none', 'segment'] as const;
 type Mode = (typeof MODES)[number];
 const BATCH = 64;
 const WARMUP_BATCHES = 5;
@@ -40,7 +40,8 @@ async function worker(mode: Mode, dir: string, events: number): Promise<void> {
   const { openConnection } = await import('../src/store/connection.js');
   const { migrate } = await import('../src/store/migrations.js');
   const { EventRepository } = await import('../src/store/event-repository.js');
-  const { toRecords } = await import('../src/store/event-rows.js');
+  const { toSegmentRecords } = await import('../src/store/segment-records.js');
+  const { serverEventId } = await import('../src/store/event-ids.js');
   const { prepareEvent } = await import('../src/events/prepare.js');
   const { loadConfig } = await import('../src/config.js');
 
@@ -61,8 +62,8 @@ async function worker(mode: Mode, dir: string, events: number): Promise<void> {
   const batch = async () => {
     const now = new Date();
     const prev = seq;
-    const prepared = Array.from({ length: BATCH }, () => ({ ...prepareEvent(input, now), seq: ++seq }));
-    await repo.insertBatch(prev, seq, toRecords(prepared, now));
+    const prepared = Array.from({ length: BATCH }, () => ({ ...prepareEvent(input, now), seq: ++seq, event_id: serverEventId(seq, now.getTime()) }));
+    await repo.commitSegment(prev, toSegmentRecords(prepared, new Set(), now.getTime()));
   };
   for (let b = 0; b < WARMUP_BATCHES; b++) await batch();
   const batches = Math.ceil(events / BATCH);
@@ -76,7 +77,7 @@ async function worker(mode: Mode, dir: string, events: number): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const cpuPct = ((cpu.user + cpu.system) / 1e6 / seconds) * 100;
   const otherCpuPct = ((machineBusySeconds() - machine0) / seconds) * 100 - cpuPct;
-  const expectedNotifications = mode === 'none' ? 0 : mode === 'commit_log' ? batches : batches * BATCH;
+  const expectedNotifications = mode === 'none' ? 0 : batches;
   // Let notifications still in flight arrive (not timed), so the count says whether the LIVE query kept up.
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline && timedNotifications < expectedNotifications) await new Promise((r) => setTimeout(r, 50));
@@ -118,9 +119,9 @@ function runWorker(mode: Mode, events: number): Promise<WorkerResult> {
 export async function runLiveCost(): Promise<Record<Mode, WorkerResult[]>> {
   const events = Number(process.env.BENCH_LIVE_EVENTS ?? 20_000);
   const rounds = Number(process.env.BENCH_LIVE_ROUNDS ?? 3);
-  console.log(`\n== live-cost: EventRepository.insertBatch, ${BATCH} events/transaction, ${fmtInt(Math.ceil(events / BATCH) * BATCH)} timed events ` +
+  console.log(`\n== live-cost: EventRepository.commitSegment, ${BATCH} events/transaction, ${fmtInt(Math.ceil(events / BATCH) * BATCH)} timed events ` +
     `(after ${WARMUP_BATCHES} untimed transactions) per run, fresh rocksdb dir and process per run, ${rounds} rounds of ${MODES.join(' → ')}`);
-  const results: Record<Mode, WorkerResult[]> = { none: [], commit_log: [], event: [] };
+  const results: Record<Mode, WorkerResult[]> = { none: [], segment: [] };
   for (let round = 1; round <= rounds; round++) {
     for (const mode of MODES) {
       // Wait for a quiet machine; repeat a run that other processes disturbed (> 30% of a core), keep the least disturbed.

@@ -29,8 +29,8 @@ describe('cleanup', () => {
     expect(await exists(expiring.event_id)).toBe(false);
     expect(await exists(lasting.event_id)).toBe(true);
     expect(await exists(forever.event_id)).toBe(true);
-    expect((await app.store.events.refsOf('workflow_id', workflow)).map((r) => r.event_id).sort())
-      .toEqual([lasting.event_id, forever.event_id].sort());
+    expect((await app.store.events.reads.refs('workflow_id', workflow, 0, Number.MAX_SAFE_INTEGER)).map((r) => r.seq))
+      .toEqual([lasting.seq, forever.seq]);
   });
 
   it('keeps at most HERALD_RETENTION_MAX_EVENTS newest events', async () => {
@@ -53,6 +53,38 @@ describe('cleanup', () => {
     const gone = await purgeOnce(local.store.events, { retentionMs: 30 * 60_000, retentionMaxEvents: 0 }, hourLater);
     expect(gone.retained).toBe(5);
     expect(await local.store.events.count()).toBe(0);
+    await local.close();
+  });
+});
+
+describe('retention on segments', () => {
+  it('deletes whole segments oldest first with every lookup row of their events, and moves the purged mark', async () => {
+    const local = await testApp();
+    const key = crypto.randomUUID();
+    const workflow = crypto.randomUUID();
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const batch = async (events: object[]) =>
+      (await local.inject({ method: 'POST', url: '/events/batch', payload: { events } })).json().events as Array<{ seq: number }>;
+    const oldest = await batch([event({ event_id: key }), event({ workflow_id: workflow, event_type: 'only_here' }), event({ expires_at: later })]);
+    await batch([event(), event()]);
+    await batch([event({ workflow_id: workflow }), event()]);
+    const rows = async (table: string) => (await local.store.db.query<[number]>(`RETURN count(SELECT id FROM ${table})`).collect())[0];
+    const before = { segTypes: await rows('seg_type'), refs: await rows('event_ref') };
+
+    // Keep the 3 newest events: the first segment (seqs 1–3) goes whole; the second (4–5) holds seq 4 > 7 − 3.
+    const report = await purgeOnce(local.store.events, { retentionMs: 0, retentionMaxEvents: 3 }, new Date());
+    expect(report.retained).toBe(oldest.length);
+    expect(await local.store.events.count()).toBe(4);
+    expect(await local.store.events.retainedFrom()).toBe(4);
+    expect(await rows('segment')).toBe(2);
+    expect(await rows('seg_type')).toBe(before.segTypes - 2); // task_progress and only_here of the first segment
+    expect(await rows('event_key')).toBe(0);
+    expect(await rows('event_expiry')).toBe(0);
+    expect(await rows('event_ref')).toBe(before.refs - 1);
+    expect((await local.inject({ url: `/events/${key}` })).statusCode).toBe(404);
+    expect((await local.inject({ url: '/events?types=only_here' })).json().events).toEqual([]);
+    // The id is free again: publishing it stores a new event.
+    expect((await local.inject({ method: 'POST', url: '/events', payload: event({ event_id: key }) })).statusCode).toBe(201);
     await local.close();
   });
 });

@@ -1,22 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { event, tempRocksDb, testApp } from './helpers/app.js';
+import { event, testApp, twoInstances } from './helpers/app.js';
 import { prepareEvent } from '../src/events/prepare.js';
 
 describe('two app instances writing to one database', () => {
-  let store: Awaited<ReturnType<typeof tempRocksDb>>;
+  let replicas: Awaited<ReturnType<typeof twoInstances>>;
   let a: FastifyInstance;
   let b: FastifyInstance;
   beforeAll(async () => {
-    store = await tempRocksDb();
-    a = await testApp({}, store.db);
-    b = await testApp({}, store.db);
+    replicas = await twoInstances();
+    ({ a, b } = replicas);
   });
-  afterAll(async () => {
-    await a.close();
-    await b.close();
-    await store.dispose();
-  });
+  afterAll(async () => replicas.close());
 
   it('never gives two events one seq, and seqs follow commit order', async () => {
     const perInstance = 300;

@@ -1,14 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { FastifyInstance } from 'fastify';
 import type { Surreal } from 'surrealdb';
 import { pino } from 'pino';
 import { LiveFeed } from '../src/stream/live-feed.js';
 import { EventRepository } from '../src/store/event-repository.js';
-import { toRecords } from '../src/store/event-rows.js';
+import { serverEventId } from '../src/store/event-ids.js';
+import { toSegmentRecords } from '../src/store/segment-records.js';
 import { migrate } from '../src/store/migrations.js';
 import { openConnection } from '../src/store/connection.js';
 import { prepareEvent } from '../src/events/prepare.js';
 import type { Event } from '../src/schemas/event.js';
-import { event, testApp, testConfig } from './helpers/app.js';
+import { event, testConfig, twoInstances } from './helpers/app.js';
+import { connect } from './helpers/ws.js';
 
 let db: Surreal;
 let repo: EventRepository;
@@ -24,15 +27,15 @@ afterAll(async () => {
 
 async function commit(n: number): Promise<Event[]> {
   const prev = seq;
-  const events = Array.from({ length: n }, (): Event => ({ ...prepareEvent(event(), new Date()), seq: ++seq }));
-  await repo.insertBatch(prev, seq, toRecords(events, new Date()));
+  const events = Array.from({ length: n }, (): Event => ({ ...prepareEvent(event(), new Date()), seq: ++seq, event_id: serverEventId(seq, Date.now()) }));
+  await repo.commitSegment(prev, toSegmentRecords(events, new Set(), Date.now()));
   return events;
 }
 
 describe('LiveFeed', () => {
   it('delivers every commit once, in seq order, and reads commits whose notification never came', async () => {
     const delivered: number[] = [];
-    const feed = new LiveFeed(db, repo, pino({ level: 'silent' }), (events) => delivered.push(...events.map((e) => e.seq)), { repairAfterMs: 30 });
+    const feed = new LiveFeed(db, repo, pino({ level: 'silent' }), (events) => delivered.push(...events.map((e) => e.seq)), { pollMs: 10, liveQuery: true, repairAfterMs: 30 });
     await feed.start();
     const first = await commit(3);
     await vi.waitFor(() => expect(delivered).toHaveLength(3), { timeout: 10_000, interval: 10 });
@@ -74,44 +77,36 @@ describe('LiveFeed under a busy process', () => {
   });
 });
 
-describe('commit_log purge', () => {
-  it('deletes the rows older than the cutoff and none newer', async () => {
-    for (let i = 0; i < 25; i++) await commit(1);
-    const rows = async () => (await db.query<[number]>('RETURN count(SELECT id FROM commit_log)').collect())[0];
-    const before = await rows();
-    expect(before).toBeGreaterThanOrEqual(25);
-    expect(await repo.purgeCommitLog(new Date(0))).toBe(0);
-    expect(await repo.purgeCommitLog(new Date(Date.now() + 60_000))).toBe(before);
-    expect(await rows()).toBe(0);
+describe('a replica whose LIVE notifications never arrive (HERALD_LIVE_QUERY=off)', () => {
+  let replicas: Awaited<ReturnType<typeof twoInstances>>;
+  let writer: FastifyInstance;
+  let tail: FastifyInstance;
+  beforeAll(async () => {
+    replicas = await twoInstances({ HERALD_LIVE_QUERY: 'off', HERALD_FEED_POLL_INTERVAL: '20ms' });
+    ({ a: writer, b: tail } = replicas);
+    await tail.listen({ port: 0, host: '127.0.0.1' });
   });
-});
+  afterAll(async () => replicas.close());
 
-describe('commit_log purge loop', () => {
-  it('runs every 30 s, and closing the app waits for a purge in progress', async () => {
-    // Only intervals are faked, so the app's purge tick can be fired at will; the store runs on real time.
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    try {
-      const app = await testApp();
-      // A purge that takes a second: long enough that a close not waiting for it reaches the store first.
-      let purgeDone = false;
-      const purge = vi.spyOn(app.store.events, 'purgeCommitLog').mockImplementation(
-        () => new Promise<number>((resolve) => setTimeout(() => {
-          purgeDone = true;
-          resolve(0);
-        }, 1000)),
-      );
-      let purgeDoneAtStoreClose: boolean | undefined;
-      const closeStore = app.store.db.close.bind(app.store.db);
-      vi.spyOn(app.store.db, 'close').mockImplementation(() => {
-        purgeDoneAtStoreClose = purgeDone;
-        return closeStore();
-      });
-      vi.advanceTimersByTime(30_000);
-      await vi.waitFor(() => expect(purge).toHaveBeenCalledTimes(1));
-      await app.close();
-      expect(purgeDoneAtStoreClose).toBe(true);
-    } finally {
-      vi.useRealTimers();
+  it('streams every event published through another instance, in order, by tailing the store', async () => {
+    const live = vi.spyOn(replicas.db, 'live');
+    const { port } = tail.server.address() as { port: number };
+    const client = await connect(`ws://127.0.0.1:${port}/events?types=task_progress`);
+    await vi.waitFor(() => expect(tail.stream.router.size).toBe(1), { timeout: 10_000, interval: 10 });
+    const published: number[] = [];
+    // Single publishes and batches, so the tail reads segments of several sizes.
+    for (let i = 0; i < 20; i++) {
+      const res = i % 4 === 0
+        ? await writer.inject({ method: 'POST', url: '/events/batch', payload: { events: [event({ payload: { i } }), event({ payload: { i, j: 1 } })] } })
+        : await writer.inject({ method: 'POST', url: '/events', payload: event({ payload: { i } }) });
+      const body = res.json() as { event?: { seq: number }; events?: Array<{ seq: number }> };
+      published.push(...(body.events ?? [body.event as { seq: number }]).map((e) => e.seq));
     }
+    const seqs = () => client.frames.map((f) => f.seq as number);
+    await client.until(() => seqs().length >= published.length);
+    expect(seqs()).toEqual(published);
+    expect(live).not.toHaveBeenCalled();
+    expect(tail.stream.feed.stats.repairs).toBe(0);
+    client.ws.close();
   });
 });

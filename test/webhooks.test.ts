@@ -260,7 +260,7 @@ describe('webhook delivery', () => {
     const published = await h.publish({ expires_at: new Date(Date.now() + 60_000).toISOString() });
     const s = await h.settledWhere((x) => x.eventId === published.event_id);
     h.clock.advance(3_600_000);
-    expect(await h.app.store.events.purgeExpired(new Date(h.clock.now()), 100)).toBe(1);
+    expect(await h.app.store.events.purge.expired(new Date(h.clock.now()), 100)).toBe(1);
     h.app.webhooks.worker?.wake();
     const expired = await h.settledWhere((x) => x.deliveryId === s.deliveryId && x.attempts === 1 && x.status !== 'retrying');
     expect(expired.status).toBe('expired');

@@ -46,7 +46,8 @@ export const entries = {
   bodyLimit: integer('HERALD_BODY_LIMIT', '1048576', 'Max bytes of a `POST /events` body (413 above)', { minimum: 1024 }),
   batchBodyLimit: integer('HERALD_BATCH_BODY_LIMIT', '16777216', 'Max bytes of a `POST /events/batch` body', { minimum: 1024 }),
   commit: {
-    maxEvents: integer('HERALD_COMMIT_MAX_EVENTS', '256', 'Group commit: most events per transaction (a batch request is never split)', { floor: 1 }),
+    maxEvents: integer('HERALD_COMMIT_MAX_EVENTS', '256', 'Group commit: most events per transaction, at most 4096 (a batch request is never split)', { floor: 1 }),
+    adaptiveWindowMs: duration('HERALD_COMMIT_ADAPTIVE_WINDOW', '2ms', 'While publishes arrive at most this far apart, wait about one gap for the next before a transaction that is not full, so a steady stream of single-event publishes commits in groups (`0` = off; see [docs/storage.md](docs/storage.md#the-committer-srceventscommitterts))'),
     windowMs: duration('HERALD_COMMIT_WINDOW', '0', 'Wait this long for more events before each transaction that is not full (0 = commit at once)'),
   },
   ws: {
@@ -58,6 +59,13 @@ export const entries = {
     maxSubscriptions: integer('HERALD_WS_MAX_SUBSCRIPTIONS', '100', 'WebSocket: subscriptions one socket may hold; a subscribe beyond it gets `too_many_subscriptions`', { minimum: 1 }),
     maxInboxMessages: integer('HERALD_WS_MAX_INBOX', '64', 'WebSocket: client messages waiting to be handled before the server stops reading that socket', { minimum: 1 }),
     maxInboxBytes: integer('HERALD_WS_MAX_INBOX_BYTES', '4194304', 'WebSocket: bytes of client messages waiting to be handled before the server stops reading that socket', { minimum: 1 }),
+  },
+  feed: {
+    pollMs: duration('HERALD_FEED_POLL_INTERVAL', '250ms', 'How often each process\'s live feed reads the seq counter and any segment committed past its position ([docs/storage.md](docs/storage.md#the-live-feed-srcstreamlive-feedts))', { floor: 1 }),
+    liveQuery: text('HERALD_LIVE_QUERY', 'on', '`off` runs the live feed without its LIVE query, tailing the store every `HERALD_FEED_POLL_INTERVAL` — for a SurrealDB cluster ([docs/deployment.md](docs/deployment.md))', {
+      pattern: '^(on|off)$',
+      expected: 'must be on or off',
+    }, (v) => v === 'on'),
   },
   cleanup: {
     intervalMs: duration('HERALD_CLEANUP_INTERVAL', '1h', 'How often expired events and retention are purged (`0` = never)'),

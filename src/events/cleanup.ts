@@ -14,7 +14,7 @@ export interface CleanupReport {
 
 const CHUNK = 1000;
 
-/** Purges expired events and applies retention, in chunks so one run never holds a huge transaction. */
+/** Purges expired events and applies retention (whole segments, oldest first), in chunks so one run never holds a huge transaction. */
 export async function purgeOnce(
   repo: EventRepository,
   options: CleanupOptions,
@@ -22,16 +22,17 @@ export async function purgeOnce(
 ): Promise<CleanupReport> {
   let expired = 0;
   for (;;) {
-    const n = await repo.purgeExpired(now, CHUNK);
+    const n = await repo.purge.expired(now, CHUNK);
     expired += n;
     if (n < CHUNK) break;
   }
   let retained = 0;
   if (options.retentionMs > 0 || options.retentionMaxEvents > 0) {
-    const maxSeq = options.retentionMaxEvents > 0 ? await repo.seqBelowNewest(options.retentionMaxEvents) : 0;
-    const receivedBefore = options.retentionMs > 0 ? new Date(now.getTime() - options.retentionMs) : null;
+    // Seqs are dense (one per stored event), so the newest N events are the seqs above counter − N.
+    const maxSeq = options.retentionMaxEvents > 0 ? (await repo.seqUpperBound()) - options.retentionMaxEvents : 0;
+    const committedBefore = options.retentionMs > 0 ? now.getTime() - options.retentionMs : null;
     for (;;) {
-      const { deleted, done } = await repo.purgeUpTo(maxSeq, CHUNK, receivedBefore);
+      const { deleted, done } = await repo.purge.oldest(maxSeq, committedBefore);
       retained += deleted;
       if (done) break;
     }

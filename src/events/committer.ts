@@ -1,8 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Event } from '../schemas/event.js';
-import { EventRepository, SeqMovedError, isWriteConflict } from '../store/event-repository.js';
-import { fromRow, toRecords } from '../store/event-rows.js';
+import { DuplicateKeyError, EventRepository, SeqMovedError, isWriteConflict } from '../store/event-repository.js';
 import type { DeliveryRow } from '../store/delivery-rows.js';
+import { serverEventId } from '../store/event-ids.js';
+import { toSegmentRecords } from '../store/segment-records.js';
+import { SEGMENT_MAX_EVENTS } from '../store/segment-rows.js';
+import { GroupWindow } from './group-window.js';
 import type { PreparedEvent } from './prepare.js';
 
 export interface PublishResult {
@@ -29,8 +32,13 @@ export class ShuttingDownError extends Error {}
 export class StoreUnavailableError extends Error {}
 
 export interface CommitterOptions {
+  /** Most events per transaction; clamped to SEGMENT_MAX_EVENTS, the most one segment holds. */
   maxEvents: number;
   windowMs: number;
+  /** Longest wait the arrival rate may add before a transaction that is not full (group-window.ts). */
+  adaptiveWindowMs?: number;
+  /** Monotonic ms for the group window; wall time is read for ids and commit times. */
+  now?: () => number;
   /** Attempts after losing the seq counter to another writer or a write conflict, before 503. */
   maxAttempts?: number;
   /** The webhook deliveries of events about to be stored; they commit in the events' transaction. */
@@ -39,14 +47,14 @@ export interface CommitterOptions {
 
 /**
  * The one writer of events per process. Publishes that arrive while a transaction is in flight are
- * group-committed in the next one, so throughput is bounded by HTTP and the engine's per-row cost rather
- * than one database round trip per event.
+ * group-committed in the next one — one segment row per transaction (docs/storage.md) — so throughput is
+ * bounded by HTTP and the engine's per-statement cost rather than one database round trip per event.
  *
- * Each transaction checks and advances the shared seq counter (`herald_seq:event`) before inserting, so seqs
- * are assigned in commit order across every writer on the database: a writer that lost the race sees the
- * counter moved, aborts, and retries with fresh seqs. A reader that has seen seq n has therefore seen every
- * committed event below n — the property resume (`after=`) relies on. One transaction is in flight at a
- * time; overlapping them measured only ~11% more throughput over HTTP and would give up that order.
+ * Each transaction checks and advances the shared seq counter (`herald_seq:event`) as its first statement, so
+ * seqs are assigned in commit order across every writer on the database: a writer that lost the race sees the
+ * counter moved, aborts, and retries with fresh seqs (and fresh server ids, which carry the seq). A reader that
+ * has seen seq n has therefore seen every committed event below n — the property resume (`after=`) relies on.
+ * One transaction is in flight at a time; overlapping them would give up that order.
  */
 export class Committer {
   private queue: Unit[] = [];
@@ -56,16 +64,26 @@ export class Committer {
   private idleWaiters: Array<() => void> = [];
   private readonly listeners = new Set<(events: Event[]) => void>();
   private readonly groupListeners = new Set<(group: GroupCommit) => void>();
+  private readonly window: GroupWindow;
+  private readonly maxEvents: number;
+  private readonly now: () => number;
+  /** Transactions committed and the events they held, for tests and benchmarks. */
+  readonly stats = { commits: 0, events: 0 };
 
   constructor(
     private readonly repo: EventRepository,
     private readonly log: FastifyBaseLogger,
     private readonly options: CommitterOptions,
-  ) {}
+  ) {
+    this.maxEvents = Math.min(options.maxEvents, SEGMENT_MAX_EVENTS);
+    this.window = new GroupWindow({ fixedMs: options.windowMs, adaptiveMaxMs: options.adaptiveWindowMs ?? 0 });
+    this.now = options.now ?? (() => performance.now());
+  }
 
   /** Stores the events atomically (all or none) and resolves once they are durable. */
   publish(events: PreparedEvent[]): Promise<PublishResult[]> {
     if (this.closed) return Promise.reject(new ShuttingDownError('Herald is shutting down'));
+    this.window.arrived(this.now());
     return new Promise((resolve, reject) => {
       this.queue.push({ events, resolve, reject });
       if (!this.running) {
@@ -97,9 +115,8 @@ export class Committer {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        if (this.options.windowMs > 0 && this.queuedEvents() < this.options.maxEvents) {
-          await new Promise((r) => setTimeout(r, this.options.windowMs));
-        }
+        const wait = this.window.waitMs(this.now(), this.queuedEvents(), this.maxEvents);
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const units = this.takeUnits();
         const started = performance.now();
         await this.commitUnits(units);
@@ -140,46 +157,56 @@ export class Committer {
 
   private async commitWithRetry(events: PreparedEvent[]): Promise<PublishResult[]> {
     const attempts = this.options.maxAttempts ?? 50;
+    const clientIds = [...new Set(events.flatMap((e) => (e.event_id === null ? [] : [e.event_id])))];
+    let stored: Map<string, Event> | null = null;
     for (let attempt = 1; ; attempt++) {
       try {
         this.lastSeq ??= await this.repo.seqUpperBound();
-        return await this.commitOnce(events, this.lastSeq);
+        // Before the first attempt, only ids that may be stored without a key row (a server id sent back) are
+        // looked up; the commit itself refuses any other stored client id atomically (DuplicateKeyError).
+        stored ??= await this.repo.storedByServerId(clientIds, this.lastSeq);
+        return await this.commitOnce(events, this.lastSeq, stored);
       } catch (error) {
-        if (!(error instanceof SeqMovedError) && !isWriteConflict(error)) throw error;
-        this.lastSeq = null; // another writer committed: re-read the counter and take the seqs after it
+        if (error instanceof DuplicateKeyError) {
+          // Another request or replica stored some of these ids: answer those with the stored events.
+          stored = new Map([...(stored ?? []), ...(await this.repo.storedByKey(clientIds))]);
+        } else if (error instanceof SeqMovedError || isWriteConflict(error)) {
+          this.lastSeq = null; // another writer committed: re-read the counter and take the seqs after it
+        } else {
+          throw error;
+        }
         if (attempt >= attempts) throw new StoreUnavailableError(`gave up after ${attempts} lost commit races: ${String(error)}`);
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
+        if (!(error instanceof DuplicateKeyError)) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
       }
     }
   }
 
-  private async commitOnce(all: PreparedEvent[], prevSeq: number): Promise<PublishResult[]> {
-    // The first occurrence of an event_id is the one stored; later ones in the group answer as duplicates.
-    const firstIndex = new Map<string, number>();
-    all.forEach((e, i) => {
-      if (!firstIndex.has(e.event_id)) firstIndex.set(e.event_id, i);
-    });
+  /** Stores the events whose id is not in `stored`; the first occurrence of a repeated id is the one stored. */
+  private async commitOnce(all: PreparedEvent[], prevSeq: number, stored: ReadonlyMap<string, Event>): Promise<PublishResult[]> {
+    const created = new Map<string, Event>();
+    const fresh: Event[] = [];
+    const atMs = Date.now();
     let seq = prevSeq;
-    const candidates = [...firstIndex.values()].map((i): Event => ({ ...(all[i] as PreparedEvent), seq: ++seq }));
-    const deliveries = this.options.plan?.(candidates) ?? [];
-    const inserted = await this.repo.insertBatch(prevSeq, seq, toRecords(candidates, new Date()), deliveries);
-    this.lastSeq = seq;
-
-    const stored = new Map<string, PublishResult>();
-    const missing: string[] = [];
-    for (const event of candidates) {
-      if (inserted.has(event.event_id)) stored.set(event.event_id, { event, created: true });
-      else missing.push(event.event_id);
-    }
-    for (const row of await this.repo.getByIds(missing)) {
-      const event = fromRow(row);
-      stored.set(event.event_id, { event, created: false });
-    }
-    return all.map((e, i) => {
-      const result = stored.get(e.event_id);
-      if (!result) throw new Error(`event ${e.event_id} neither inserted nor found`);
-      return firstIndex.get(e.event_id) === i ? result : { event: result.event, created: false };
+    const results = all.map((prepared): PublishResult | string => {
+      const id = prepared.event_id;
+      if (id !== null) {
+        const existing = stored.get(id) ?? created.get(id);
+        if (existing) return { event: existing, created: false };
+      }
+      const event: Event = { ...prepared, seq: ++seq, event_id: id ?? serverEventId(seq, atMs) };
+      if (id !== null) created.set(id, event);
+      fresh.push(event);
+      return event.event_id;
     });
+    if (fresh.length > 0) {
+      const deliveries = this.options.plan?.(fresh) ?? [];
+      await this.repo.commitSegment(prevSeq, toSegmentRecords(fresh, new Set(created.keys()), atMs), deliveries);
+      this.lastSeq = seq;
+      this.stats.commits += 1;
+      this.stats.events += fresh.length;
+    }
+    const byId = new Map(fresh.map((e) => [e.event_id, e]));
+    return results.map((r) => (typeof r === 'string' ? { event: byId.get(r) as Event, created: true } : r));
   }
 
   private queuedEvents(): number {
@@ -193,7 +220,7 @@ export class Committer {
     let size = 0;
     while (this.queue.length > 0) {
       const next = this.queue[0] as Unit;
-      if (units.length > 0 && size + next.events.length > this.options.maxEvents) break;
+      if (units.length > 0 && size + next.events.length > this.maxEvents) break;
       units.push(this.queue.shift() as Unit);
       size += next.events.length;
     }

@@ -1,9 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { Event, EventInput } from '../schemas/event.js';
 import type { TraceContext } from '../tracing/context.js';
 
-/** An event with every default applied, waiting for the committer to give it a seq. */
-export type PreparedEvent = Omit<Event, 'seq'>;
+/**
+ * An event with every default applied, waiting for the committer to give it a seq. `event_id` is null when
+ * the client sent none: the committer generates it at commit time, because a server id carries the seq
+ * (src/store/event-ids.ts).
+ */
+export type PreparedEvent = Omit<Event, 'seq' | 'event_id'> & { event_id: string | null };
 
 /**
  * Fills the documented defaults (docs/design.md#events); timestamps are normalized to UTC ISO-8601 so stored
@@ -11,7 +14,7 @@ export type PreparedEvent = Omit<Event, 'seq'>;
  */
 export function prepareEvent(input: EventInput, now: Date, correlationId?: string, trace: TraceContext = {}): PreparedEvent {
   return {
-    event_id: input.event_id ?? randomUUID(),
+    event_id: input.event_id ?? null,
     event_type: input.event_type,
     source: input.source,
     target: input.target ?? null,

@@ -1,14 +1,13 @@
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { every } from '../lib/periodic.js';
 import { makeAjv } from '../lib/validation.js';
 import type { HistoryQuery } from '../schemas/event.js';
 import { CLIENT_MESSAGES, CloseCode } from '../schemas/stream.js';
 import { Connection, type StreamContext } from '../stream/connection.js';
 import { newStreamStats, type StreamStats } from '../stream/stats.js';
 import { specFromQuery } from '../stream/filter.js';
-import { LiveFeed } from '../stream/live-feed.js';
+import { LiveFeed, REPAIR_AFTER_MS } from '../stream/live-feed.js';
 import { Router } from '../stream/router.js';
 
 export interface Stream {
@@ -28,17 +27,16 @@ declare module 'fastify' {
   }
 }
 
-/** How long commit_log rows are kept: the feed needs seconds; the rest is slack for a slow reconnect. */
-const COMMIT_LOG_KEEP_MS = 5 * 60_000;
-const COMMIT_LOG_PURGE_MS = 30_000;
-
 export default fp(
   async (app) => {
     const log = app.log.child({ component: 'stream' });
     const router = new Router();
     const connections = new Set<Connection>();
     const stats = newStreamStats();
-    const feed = new LiveFeed(app.store.db, app.store.events, log, (events) => router.dispatch(events));
+    const feed = new LiveFeed(app.store.db, app.store.events, log, (events) => router.dispatch(events), {
+      ...app.config.feed,
+      repairAfterMs: REPAIR_AFTER_MS,
+    });
 
     const ajv = makeAjv({ coerceTypes: false, useDefaults: false });
     const validators = new Map(Object.entries(CLIENT_MESSAGES).map(([type, schema]) => [type, ajv.compile(schema)]));
@@ -60,16 +58,6 @@ export default fp(
     };
 
     await feed.start();
-
-    // One purge at a time, and close waits for a running one: the store must not close under it.
-    const purge = every(COMMIT_LOG_PURGE_MS, () =>
-      app.store.events.purgeCommitLog(new Date(Date.now() - COMMIT_LOG_KEEP_MS)).then(
-        () => {},
-        (err: unknown) => log.warn({ err }, 'commit_log purge failed'),
-      ));
-    app.addHook('onClose', async () => {
-      await purge.stop();
-    });
 
     app.decorate('stream', {
       router,

@@ -5,7 +5,7 @@ import { BODY_ERRORS, errorResponses } from '../schemas/common.js';
 import { BatchInput, Event, EventInput, EventParams, HistoryPage, HistoryQuery } from '../schemas/event.js';
 import { prepareEvent } from '../events/prepare.js';
 import { HttpError } from '../lib/http-error.js';
-import { fromRow, isExpired } from '../store/event-rows.js';
+import { isExpired } from '../store/segment-rows.js';
 import { parseHistoryQuery, readHistory } from '../store/event-history.js';
 
 const EventEnvelope = Type.Object({ event: Event }, { $id: 'EventEnvelope' });
@@ -75,8 +75,7 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Event, ...errorResponses(404) },
     },
   }, async (request) => {
-    const row = await app.store.events.getById(request.params.event_id);
-    const event = row ? fromRow(row) : undefined;
+    const event = await app.store.events.getById(request.params.event_id);
     if (!event || isExpired(event, Date.now())) {
       throw new HttpError(404, 'not_found', `no event ${request.params.event_id}`);
     }

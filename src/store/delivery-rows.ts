@@ -1,7 +1,7 @@
 import { RecordId } from 'surrealdb';
 import type { Delivery, DeliveryAttempt, DeliveryStatus } from '../schemas/delivery.js';
 import type { Event, Priority } from '../schemas/event.js';
-import { SEQ_MAX, padSeq } from './event-rows.js';
+import { SEQ_MAX, padSeq } from './segment-rows.js';
 
 /** Claim order: critical first, then high, normal, low. */
 export const PRIORITY_RANK: Record<Priority, number> = { critical: 0, high: 1, normal: 2, low: 3 };

@@ -1,11 +1,12 @@
 import type { Event, HistoryPage, HistoryQuery, Priority } from '../schemas/event.js';
 import { wildcardMatcher } from '../lib/wildcard.js';
-import type { EventRepository, ScanIndex } from './event-repository.js';
-import { SEQ_MAX, fromRow, isExpired, typeKey, type RefField } from './event-rows.js';
+import type { EventRepository } from './event-repository.js';
+import { SegmentDocs, globalSource, refSource, typeSource, type HistorySource } from './history-sources.js';
+import { SEQ_MAX, isExpired } from './segment-rows.js';
 
 /** Most rows one history request examines per index stream before it returns a short page with a cursor. */
 export const SCAN_BUDGET = 5000;
-/** Above this many explicit types, one scan over all events beats one stream per type. */
+/** Above this many event types (explicit, or a wildcard's matches), one scan over all events beats one stream per type. */
 const MAX_TYPE_STREAMS = 16;
 
 export type Order = 'asc' | 'desc';
@@ -81,104 +82,102 @@ interface StreamResult {
   frontier: number | null;
 }
 
-/** Most index windows one stream reads per request. */
+/** Most windows one stream reads per request. */
 const MAX_WINDOWS = 24;
-/** Widest window, in seqs: keeps each range query small even for a very rare type. */
+/** Widest window, in keys: keeps each range read small even for a very rare type. */
 const MAX_WINDOW = 200_000;
 
 /**
- * Reads one ordered stream in bounded seq windows until limit+1 matches, the end of the range, or the budget.
- * SurrealDB 3.0.2 reads about a thousand index entries for an open-ended range whatever the LIMIT (7–14 ms),
- * but a range bounded on both sides costs what it holds (~1.5 ms for 100 entries) — so windows start at
- * limit+1 seqs and grow with the match rate seen so far.
+ * Reads one ordered source in bounded key windows until limit+1 matches, the end of the range, or the budget.
+ * The engine reads an open-ended range to its end whatever the LIMIT, but a range bounded on both sides costs
+ * what it holds — so windows start at limit+1 keys and grow with the match rate seen so far. A segment ending
+ * above the range's top is read on its own (`straddling`): first when descending, last when ascending.
  */
-async function readStream(
-  repo: EventRepository,
-  index: { field: ScanIndex; key: (n: number) => number | string; /** one row per seq at most */ dense: boolean },
-  req: HistoryRequest,
-  upper: number,
-  matches: (e: Event) => boolean,
-): Promise<StreamResult> {
+async function readStream(source: HistorySource, req: HistoryRequest, upper: number, matches: (e: Event) => boolean): Promise<StreamResult> {
   const asc = req.order === 'asc';
   const lowest = req.after + 1;
   const highest = Math.min(req.before - 1, upper);
   const found: Event[] = [];
-  let next = asc ? lowest : highest; // the first seq of the next window, in scan direction
-  let width = req.limit + 1;
+  if (highest < lowest) return { matches: found, frontier: null };
   let examined = 0;
-  for (let windows = 0; asc ? next <= highest : next >= lowest; windows++) {
-    const [a, b] = asc ? [next, Math.min(next + width - 1, highest)] : [Math.max(next - width + 1, lowest), next];
-    // Seq window [a, b] in index-key space; a descending index stores SEQ_MAX − seq.
-    const [from, to] = asc ? [index.key(a - 1), index.key(b)] : [index.key(SEQ_MAX - b - 1), index.key(SEQ_MAX - a)];
-    const rows = (await repo.scanRange(index.field, from, to)).sort((x, y) => (asc ? x.seq - y.seq : y.seq - x.seq));
-    const before = found.length;
-    for (const row of rows) {
-      const event = fromRow(row);
+  /** Examines events in scan order; the seq of the limit+1-th match, or null. */
+  const take = (events: Event[]): number | null => {
+    const inRange = events.filter((e) => e.seq >= lowest && e.seq <= highest).sort((x, y) => (asc ? x.seq - y.seq : y.seq - x.seq));
+    for (const event of inRange) {
+      examined += 1;
       if (!matches(event)) continue;
       found.push(event);
-      if (found.length > req.limit) return { matches: found, frontier: row.seq };
+      if (found.length > req.limit) return event.seq;
     }
-    examined += rows.length;
-    next = asc ? b + 1 : a - 1;
-    if (examined >= SCAN_BUDGET || windows + 1 >= MAX_WINDOWS) {
-      return { matches: found, frontier: asc ? Math.min(b, highest) : Math.max(a, lowest) };
+    return null;
+  };
+  if (!asc) {
+    const hit = take(await source.straddling(highest, upper));
+    if (hit !== null) return { matches: found, frontier: hit };
+  }
+  // Ascending: every key ≤ done has been read; descending: every key > done.
+  let done = asc ? req.after : highest;
+  let lastKey = req.after;
+  let width = source.exact ? highest - lowest + 1 : req.limit + 1;
+  for (let windows = 0; asc ? done < highest : done >= lowest; windows++) {
+    const [from, to] = asc ? [done, Math.min(done + width, highest)] : [Math.max(done - width, lowest - 1), done];
+    const read = await source.window(from, to);
+    const before = found.length;
+    const hit = take(read.events);
+    if (hit !== null) return { matches: found, frontier: hit };
+    lastKey = Math.max(lastKey, read.lastKey ?? lastKey);
+    done = asc ? to : from;
+    const finished = asc ? done >= highest : done < lowest;
+    if (!finished && (examined >= SCAN_BUDGET || windows + 1 >= MAX_WINDOWS)) {
+      // Segments do not overlap, so every seq up to the last segment read is examined, and a segment not yet
+      // read ends above `done`, so starts above done − slack.
+      return { matches: found, frontier: asc ? Math.max(lastKey, done - source.slack) : done + 1 };
     }
     // Aim the next window at the matches still missing, from the density this one showed.
     const missing = req.limit + 1 - found.length;
     const hits = found.length - before;
     width = Math.min(MAX_WINDOW, hits === 0 ? width * 8 : Math.max(width, Math.ceil((width * missing * 1.25) / hits)));
-    // In the global order every seq can be a row, so the window itself must respect the budget.
-    if (index.dense) width = Math.min(width, SCAN_BUDGET - examined);
+    // In the global order every seq can be an event, so the window itself must respect the budget.
+    if (source.dense) width = Math.max(1, Math.min(width, SCAN_BUDGET - examined));
   }
-  return { matches: found, frontier: null };
-}
-
-function indexStream(repo: EventRepository, req: HistoryRequest, upper: number, eventType: string | null, matches: (e: Event) => boolean) {
-  const asc = req.order === 'asc';
-  if (eventType === null) return readStream(repo, { field: asc ? 'seq' : 'rseq', key: (n) => n, dense: true }, req, upper, matches);
-  return readStream(repo, { field: asc ? 'type_key' : 'type_rkey', key: (n) => typeKey(eventType, n), dense: false }, req, upper, matches);
-}
-
-async function idStream(repo: EventRepository, req: HistoryRequest, field: RefField, value: string, matches: (e: Event) => boolean): Promise<StreamResult> {
-  const refs = (await repo.refsOf(field, value))
-    .filter((r) => r.seq > req.after && r.seq < req.before)
-    .sort((a, b) => (req.order === 'asc' ? a.seq - b.seq : b.seq - a.seq));
-  const found: Event[] = [];
-  for (let offset = 0; offset < refs.length; offset += req.limit + 1) {
-    const slice = refs.slice(offset, offset + req.limit + 1);
-    const bySeq = new Map((await repo.getByIds(slice.map((r) => String(r.event_id)))).map((row) => [row.seq, row]));
-    for (const ref of slice) {
-      const row = bySeq.get(ref.seq);
-      if (!row) continue;
-      const event = fromRow(row);
-      if (!matches(event)) continue;
-      found.push(event);
-      if (found.length > req.limit) return { matches: found, frontier: row.seq };
-    }
+  if (asc) {
+    const hit = take(await source.straddling(highest, upper));
+    if (hit !== null) return { matches: found, frontier: hit };
   }
   return { matches: found, frontier: null };
 }
 
 /**
- * One page of history. Picks the narrowest index: an id filter's equality index, one ordered stream per
- * explicit event type, or the global seq order; everything else is filtered here. A page can be short
- * (the scan budget ran out on a rare filter) — `next_cursor` then still says where to continue.
+ * One page of history. Picks the narrowest source: an id filter's ref rows, one stream per event type (a
+ * wildcard expands through the registry of stored types), or the global order; everything else is filtered
+ * here. A page can be short (the scan budget ran out on a rare filter) — `next_cursor` then still says where
+ * to continue.
  */
 export async function readHistory(repo: EventRepository, req: HistoryRequest, now = Date.now()): Promise<HistoryPage> {
   const matches = eventMatcher(req.filter, now);
+  const docs = new SegmentDocs(repo.reads);
   const idField = (['correlation_id', 'workflow_id', 'session_id'] as const).find((f) => req.filter[f] !== undefined);
-  const exactTypes = req.filter.types.length > 0 && req.filter.types.every((t) => !t.includes('*'));
-  let streams: StreamResult[];
   // No stored seq exceeds the counter, so windows start there instead of at 2^53.
-  const upper = idField ? SEQ_MAX : await repo.seqUpperBound();
+  const upper = await repo.seqUpperBound();
+  let sources: HistorySource[];
   if (idField) {
-    streams = [await idStream(repo, req, idField, req.filter[idField] as string, matches)];
-  } else if (exactTypes && req.filter.types.length <= MAX_TYPE_STREAMS) {
-    streams = await Promise.all(req.filter.types.map((t) => indexStream(repo, req, upper, t, matches)));
+    sources = [refSource(repo.reads, docs, idField, req.filter[idField] as string)];
   } else {
-    streams = [await indexStream(repo, req, upper, null, matches)];
+    const types = await streamTypes(repo, req.filter.types);
+    sources = types === null
+      ? [globalSource(repo.reads, docs)]
+      : types.map((t) => typeSource(repo.reads, docs, t, req.after + 1, Math.min(req.before - 1, upper)));
   }
+  const streams = await Promise.all(sources.map((source) => readStream(source, req, upper, matches)));
   return mergeStreams(streams, req);
+}
+
+/** The event types to read one stream each for, or null for the global order (no filter, or too many types). */
+async function streamTypes(repo: EventRepository, patterns: string[]): Promise<string[] | null> {
+  if (patterns.length === 0) return null;
+  const exact = patterns.every((t) => !t.includes('*'));
+  const types = exact ? patterns : (await repo.reads.types()).filter(typeMatcher(patterns));
+  return types.length <= MAX_TYPE_STREAMS ? types : null;
 }
 
 function mergeStreams(streams: StreamResult[], req: HistoryRequest): HistoryPage {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /**
  * Server-generated event ids are UUIDv7 (RFC 9562) whose 62-bit `rand_b` field carries the event's seq in its
@@ -11,18 +11,27 @@ import { randomBytes } from 'node:crypto';
  * that seq carries exactly this id.
  */
 export function serverEventId(seq: number, nowMs: number): string {
-  const bytes = randomBytes(16);
-  let ms = BigInt(nowMs);
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = Number(ms & 0xffn);
-    ms >>= 8n;
-  }
-  bytes[6] = 0x70 | ((bytes[6] as number) & 0x0f);
-  // rand_b: variant 10, 9 random bits, 53 bits of seq.
-  const tail = (0b10n << 62n) | ((BigInt(bytes[8] as number) & 0x1ffn) << 53n) | BigInt(seq);
-  for (let i = 15; i >= 8; i--) bytes[i] = Number((tail >> BigInt((15 - i) * 8)) & 0xffn);
+  const bytes = Buffer.allocUnsafe(16);
+  bytes.writeUIntBE(nowMs, 0, 6);
+  const r = randomWord();
+  bytes[6] = 0x70 | (r & 0x0f);
+  bytes[7] = (r >>> 4) & 0xff;
+  // rand_b: variant 10, 9 random bits, then the seq's top 21 bits in this word and its low 32 in the next.
+  bytes.writeUInt32BE(((0b10 << 30) | (((r >>> 12) & 0x1ff) << 21) | Math.floor(seq / 2 ** 32)) >>> 0, 8);
+  bytes.writeUInt32BE(seq >>> 0, 12);
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Random 32-bit words from a pooled buffer: one randomFillSync per 1024 ids instead of one per id. */
+const pool = new Uint32Array(1024);
+let poolIndex = pool.length;
+function randomWord(): number {
+  if (poolIndex === pool.length) {
+    randomFillSync(pool);
+    poolIndex = 0;
+  }
+  return pool[poolIndex++] as number;
 }
 
 /** The seq a server-generated id would carry; null when the id is not a v7 UUID. Verify before trusting it. */

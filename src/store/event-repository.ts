@@ -1,23 +1,34 @@
-import { RecordId, type Surreal } from 'surrealdb';
+import type { Surreal } from 'surrealdb';
+import type { Event } from '../schemas/event.js';
 import type { DeliveryRow } from './delivery-rows.js';
-import { expiryId, refIds, refKey, type EventRecords, type EventRow, type RefField } from './event-rows.js';
+import { seqOfEventId } from './event-ids.js';
+import { SegmentPurge } from './segment-purge.js';
+import { SegmentReads } from './segment-reads.js';
+import type { SegmentRecords } from './segment-records.js';
+import { SEGMENT_MAX_EVENTS, SEQ_MAX, decodeDocs, eventKeyId, type EventKeyRow, type SegmentRow } from './segment-rows.js';
 
 /** Another writer advanced the seq counter since this one read it. */
 export class SeqMovedError extends Error {}
+/** A client-supplied event_id of the commit is already stored (by another request, or another replica). */
+export class DuplicateKeyError extends Error {}
 
 export const isWriteConflict = (error: unknown): boolean =>
   error instanceof Error && /conflict|retry the transaction/i.test(error.message);
 
-/** An ordered index Herald scans: `seq`/`rseq`, or one type's `type_key`/`type_rkey`. */
-export type ScanIndex = 'seq' | 'rseq' | 'type_key' | 'type_rkey';
-
 /**
- * All SurrealQL about events. Scans are one-sided ranges on a single-field index with LIMIT and nothing else
- * in the WHERE clause: SurrealDB 3.0.2 pushes LIMIT below residual filters (a `WHERE a AND b LIMIT n` can
- * return fewer than n rows although more match), so every other condition is applied by the caller.
+ * All SurrealQL that writes or looks up events in the segment log (docs/storage.md). History reads live in
+ * event-history.ts, retention and expiry in segment-purge.ts; all of them read through `reads`.
  */
 export class EventRepository {
-  constructor(private readonly db: Surreal) {}
+  readonly reads: SegmentReads;
+  readonly purge: SegmentPurge;
+  /** Event types this process has seen committed: their registry row exists, so commits skip writing it. */
+  private readonly registeredTypes = new Set<string>();
+
+  constructor(private readonly db: Surreal) {
+    this.reads = new SegmentReads(db);
+    this.purge = new SegmentPurge(db, this.reads);
+  }
 
   /** The seq counter: the highest seq any writer has committed (0 before the first event). */
   async seqUpperBound(): Promise<number> {
@@ -27,166 +38,102 @@ export class EventRepository {
     return value ?? 0;
   }
 
-  /** The seq of the event just older than the `n` newest (0 when there are no more than n). */
-  async seqBelowNewest(n: number): Promise<number> {
-    const [rows] = await this.db
-      .query<[Array<{ seq: number }>]>('SELECT seq FROM event WHERE rseq > 0 LIMIT 1 START $n', { n })
-      .collect();
-    return rows[0]?.seq ?? 0;
-  }
-
   /**
-   * Stores events whose seqs run from prevSeq+1 to lastSeq in one transaction that first checks and advances
-   * the shared counter, so seqs follow commit order across writers (SeqMovedError: another writer was first).
-   * Also writes the ref and expiry rows, and the transaction's commit_log row (the live stream's feed);
-   * skips event_ids already stored and returns the ids it inserted. `deliveries` are the webhook deliveries
-   * of these events; only those of events actually inserted are written, so a re-publish delivers nothing.
+   * Commits one segment (seqs prevSeq+1 .. its last) in one transaction that first moves the shared counter
+   * from prevSeq to the segment's last seq — so seqs follow commit order across writers (SeqMovedError:
+   * another writer was first) and segments tile the seq space with no gap. DuplicateKeyError: one of its
+   * client-supplied event_ids is stored already; nothing was written. `deliveries` (webhooks) commit with it.
    */
-  async insertBatch(prevSeq: number, lastSeq: number, records: EventRecords, deliveries: DeliveryRow[] = []): Promise<Set<string>> {
+  async commitSegment(prevSeq: number, records: SegmentRecords, deliveries: DeliveryRow[] = []): Promise<void> {
+    const types = records.types.filter((t) => !this.registeredTypes.has(String(t.id.id)));
+    // One INSERT without INTO writes rows of several tables: each statement costs the engine ~0.5 ms.
+    const rows = [records.segment, ...records.segTypes, ...records.refs, ...records.expiries];
     const responses = await this.db
       .query(
         `BEGIN;
-        IF ((SELECT VALUE value FROM ONLY herald_seq:event) ?? 0) != $prev { THROW "herald:seq_moved" };
-        UPSERT herald_seq:event SET value = $last RETURN NONE;
-        ${records.refs.length > 0 ? 'INSERT IGNORE INTO event_ref $refs RETURN NONE;' : ''}
-        ${records.expiries.length > 0 ? 'INSERT IGNORE INTO event_expiry $expiries RETURN NONE;' : ''}
-        LET $ins = INSERT IGNORE INTO event $rows RETURN VALUE record::id(id);
-        ${deliveries.length > 0 ? `LET $dl = IF array::len($ins) = $n { $deliveries } ELSE { $deliveries.filter(|$d| $d.event_id INSIDE $ins) };
-        IF array::len($dl) > 0 { INSERT INTO delivery $dl RETURN NONE };` : ''}
-        CREATE commit_log CONTENT { first: $prev + 1, last: $last, inserted: $ins, docs: $docs, at: time::now() } RETURN NONE;
-        RETURN $ins;
+        IF (UPDATE ONLY herald_seq:event SET value = $last WHERE value = $prev RETURN VALUE value) != $last { THROW "herald:seq_moved" };
+        ${records.keys.length > 0 ? `LET $ins = INSERT IGNORE INTO event_key $keys RETURN VALUE id;
+        IF array::len($ins) != ${records.keys.length} { THROW "herald:duplicate" };` : ''}
+        INSERT $rows RETURN NONE;
+        ${types.length > 0 ? 'INSERT IGNORE INTO event_type $types RETURN NONE;' : ''}
+        ${deliveries.length > 0 ? 'INSERT INTO delivery $deliveries RETURN NONE;' : ''}
         COMMIT;`,
-        {
-          prev: prevSeq, last: lastSeq, rows: records.events, refs: records.refs, expiries: records.expiries,
-          docs: records.events.map((e) => e.doc), deliveries, n: records.events.length,
-        },
+        { prev: prevSeq, last: records.segment.last, keys: records.keys, rows, types, deliveries },
       )
       .responses();
     const failures = responses.filter((r) => !r.success);
     if (failures.length > 0) {
       const messages = failures.map((f) => (f.success ? '' : f.error.message));
       if (messages.some((m) => m.includes('herald:seq_moved'))) throw new SeqMovedError('seq counter moved');
-      throw new Error(messages.find((m) => !/not executed due to a failed transaction/.test(m)) ?? messages[0]);
+      if (messages.some((m) => m.includes('herald:duplicate'))) throw new DuplicateKeyError('an event_id is stored already');
+      throw new Error(messages.find((m) => !/not executed due to a (failed|cancelled) transaction/.test(m)) ?? messages[0]);
     }
-    // One response per statement, BEGIN and COMMIT included: the RETURN of inserted ids is second to last.
-    const inserted = responses.at(-2);
-    const ids = inserted && inserted.success ? (inserted.result as string[]) : [];
-    return new Set(ids.map(String));
+    for (const t of records.types) this.registeredTypes.add(String(t.id.id));
   }
 
-  async getById(eventId: string): Promise<EventRow | undefined> {
-    const [row] = await this.db
-      .query<[EventRow | undefined]>('SELECT * FROM ONLY $id', { id: new RecordId('event', eventId) })
+  /** The stored events of these client-supplied ids, through their `event_key` rows, by id. */
+  async storedByKey(eventIds: string[]): Promise<Map<string, Event>> {
+    const found = new Map<string, Event>();
+    if (eventIds.length === 0) return found;
+    const [keys] = await this.db
+      .query<[Array<EventKeyRow | undefined>]>('SELECT * FROM $ids', { ids: eventIds.map(eventKeyId) })
       .collect();
-    return row ?? undefined;
-  }
-
-  async getByIds(eventIds: string[]): Promise<EventRow[]> {
-    if (eventIds.length === 0) return [];
-    const [rows] = await this.db
-      .query<[EventRow[]]>('SELECT * FROM $ids', { ids: eventIds.map((id) => new RecordId('event', id)) })
-      .collect();
-    return rows;
-  }
-
-  /** Every row with `from` < `field` ≤ `to` — a range bounded on both sides, which the engine reads cheaply. */
-  async scanRange(field: ScanIndex, from: number | string, to: number | string): Promise<EventRow[]> {
-    const [rows] = await this.db
-      .query<[EventRow[]]>(`SELECT * FROM event WHERE ${field} > $from AND ${field} <= $to`, { from, to })
-      .collect();
-    return rows;
-  }
-
-  /** Up to `limit` rows with `field` > `from`, in index order. */
-  async scan(field: ScanIndex, from: number | string, limit: number): Promise<EventRow[]> {
-    const [rows] = await this.db
-      .query<[EventRow[]]>(`SELECT * FROM event WHERE ${field} > $from LIMIT $limit`, { from, limit })
-      .collect();
-    return rows;
-  }
-
-  /** (seq, event id) of every event carrying this correlation/workflow/session id. */
-  async refsOf(field: RefField, value: string): Promise<Array<{ seq: number; event_id: string }>> {
-    const [rows] = await this.db
-      .query<[Array<{ seq: number; event_id: string }>]>(
-        'SELECT seq, record::id(event) AS event_id FROM event_ref WHERE ref = $ref',
-        { ref: refKey(field, value) },
-      )
-      .collect();
-    return rows;
+    const keyed = keys.filter((k): k is EventKeyRow => Boolean(k));
+    const segments = await this.reads.byIds([...new Set(keyed.map((k) => k.segment))]);
+    const bySeq = new Map(segments.flatMap((s) => decodeDocs(s).map((e) => [e.seq, e] as const)));
+    for (const key of keyed) {
+      const event = bySeq.get(key.seq);
+      if (event) found.set(event.event_id, event);
+    }
+    return found;
   }
 
   /**
-   * Deletes commit_log rows older than `before` (the live feed only needs the last few seconds), a thousand
-   * per transaction so a purge under load never holds one huge write.
+   * The stored events among ids of server-generated form whose seq is at most `upper` (a client publishing
+   * an id Herald generated, which has no key row), by id. No query when no id decodes to such a seq.
    */
-  async purgeCommitLog(before: Date): Promise<number> {
-    let deleted = 0;
-    for (;;) {
-      const [ids] = await this.db
-        .query<[RecordId[]]>('SELECT VALUE id FROM commit_log WHERE at < $before LIMIT 1000', { before })
-        .collect();
-      if (ids.length > 0) await this.db.query('DELETE $ids RETURN NONE', { ids }).collect();
-      deleted += ids.length;
-      if (ids.length < 1000) return deleted;
+  async storedByServerId(eventIds: string[], upper: number): Promise<Map<string, Event>> {
+    const located = eventIds.map((id) => ({ id, seq: seqOfEventId(id) })).filter((l) => l.seq !== null && l.seq <= upper);
+    const atSeqs = await this.eventsAt(located.map((l) => l.seq as number));
+    const found = new Map<string, Event>();
+    for (const { id, seq } of located) {
+      const event = atSeqs.get(seq as number);
+      if (event?.event_id === id) found.set(id, event);
     }
+    return found;
   }
 
-  /** Deletes events with their ref and expiry rows. */
-  async deleteEvents(eventIds: string[]): Promise<void> {
-    if (eventIds.length === 0) return;
-    await this.db
-      .query('BEGIN; DELETE $events RETURN NONE; DELETE $refs RETURN NONE; DELETE $expiries RETURN NONE; COMMIT;', {
-        events: eventIds.map((id) => new RecordId('event', id)),
-        refs: eventIds.flatMap(refIds),
-        expiries: eventIds.map(expiryId),
-      })
-      .collect();
+  /** The stored events at these seqs (each segment read once); seqs no stored segment holds are left out. */
+  async eventsAt(seqs: number[]): Promise<Map<number, Event>> {
+    const found = new Map<number, Event>();
+    let read = 0; // every seq up to here has been looked up
+    for (const seq of [...new Set(seqs)].sort((a, b) => a - b)) {
+      if (seq <= read || seq < 1 || seq > SEQ_MAX - SEGMENT_MAX_EVENTS) continue;
+      const segment = await this.reads.covering(seq);
+      read = segment?.last ?? seq;
+      for (const event of segment ? decodeDocs(segment) : []) found.set(event.seq, event);
+    }
+    return found;
   }
 
-  /** Deletes up to `limit` events whose expires_at has passed; returns how many. */
-  async purgeExpired(now: Date, limit: number): Promise<number> {
-    // The inner range is the whole WHERE (see the class comment); the outer filter then picks the expired.
-    const [ids] = await this.db
-      .query<[string[]]>(
-        'SELECT VALUE record::id(event) FROM (SELECT event, expires_at FROM event_expiry WHERE expires_at > $epoch LIMIT $limit) WHERE expires_at <= $now',
-        { epoch: new Date(0), now, limit },
-      )
-      .collect();
-    await this.deleteEvents(ids.map(String));
-    return ids.length;
-  }
-
-  /** Deletes, oldest first, events with seq ≤ maxSeq or received before `receivedBefore`; at most `limit`. */
-  async purgeUpTo(maxSeq: number, limit: number, receivedBefore: Date | null): Promise<{ deleted: number; done: boolean }> {
-    const rows = await this.scan('seq', 0, limit);
-    const doomed: string[] = [];
-    for (const row of rows) {
-      const young = receivedBefore === null || row.received_at >= receivedBefore.getTime();
-      if (row.seq > maxSeq && young) break;
-      doomed.push(String(row.id.id));
-    }
-    await this.deleteEvents(doomed);
-    const newest = rows[doomed.length - 1];
-    if (newest) {
-      await this.db
-        .query('UPSERT herald_seq:purged SET value = math::max([value ?? 0, $seq]) RETURN NONE', { seq: newest.seq })
-        .collect();
-    }
-    return { deleted: doomed.length, done: doomed.length < rows.length || rows.length < limit };
+  /** Any stored event by id, expired ones included: a client id through its key, a server id through its seq. */
+  async getById(eventId: string): Promise<Event | undefined> {
+    const key = await this.reads.eventKey(eventId);
+    let segment: SegmentRow | undefined;
+    if (key) [segment] = await this.reads.byIds([key.segment]);
+    const seq = key?.seq ?? seqOfEventId(eventId);
+    if (!segment && seq !== null && seq <= SEQ_MAX - SEGMENT_MAX_EVENTS) segment = await this.reads.covering(seq);
+    return segment ? decodeDocs(segment).find((e) => e.seq === seq && e.event_id === eventId) : undefined;
   }
 
   /** The lowest seq retention has not deleted: a resume cursor below it has lost events. */
   async retainedFrom(): Promise<number> {
-    const [value] = await this.db
-      .query<[number | undefined]>('RETURN (SELECT VALUE value FROM ONLY herald_seq:purged) ?? 0')
-      .collect();
-    return (value ?? 0) + 1;
+    return (await this.purge.purgedThrough()) + 1;
   }
 
+  /** Documents held by stored segments, expired ones not yet purged included. Reads every segment: for tests. */
   async count(): Promise<number> {
-    const [n] = await this.db.query<[number]>('RETURN count(SELECT id FROM event)').collect();
-    return n;
+    const [docs] = await this.db.query<[string[]]>('SELECT VALUE docs FROM segment').collect();
+    return docs.reduce((n, text) => n + decodeDocs({ docs: text }).length, 0);
   }
 }
-

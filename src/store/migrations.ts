@@ -1,32 +1,26 @@
 import type { Surreal } from 'surrealdb';
 
 /**
- * Idempotent schema.
- * - History never sorts DESC (SurrealDB 3.0 does not back it with an index), so each ordered index has a
- *   reverse twin: `rseq` = SEQ_MAX − seq, and `type_key`/`type_rkey` put the type and the zero-padded
- *   (reverse) seq in one string so a single-field range yields one type's events in order.
- * - `event` is SCHEMALESS: TypeBox has validated every field before the committer sees it, and field
- *   definitions plus indexes on mostly-NONE fields cost ~40% of insert throughput (measured, see BENCHMARKS).
- *   Optional lookups live in side tables that only get rows when the field is set: `event_ref` for
- *   correlation/workflow/session ids, `event_expiry` for expires_at.
- * - `commit_log` gets one row per committed transaction, carrying its events: the one table each process
- *   watches with a LIVE query (a LIVE query costs per written record of its table, so never `event`).
+ * Idempotent schema (layout in docs/storage.md and segment-rows.ts).
+ * - The event tables are SCHEMALESS with no index: TypeBox has validated every event before the committer
+ *   sees it, and every lookup is a bounded record-id range, which needs no index (the engine charges per
+ *   index key written).
+ * - `herald_seq:event` and `herald_seq:purged` are created here, so they move by conditional UPDATEs (in
+ *   SurrealDB 3.0 the SET of an UPSERT does not see the stored value).
  * - `delivery` is the webhook queue: `queue_key` (claim order, only on claimable rows), `lease_until` (only on
  *   leased rows, for the reaper), `list_key` (a subscription's deliveries, newest first) and `settled_at`
- *   (retention); its attempts are an array on the row (one row write per outcome); see delivery-rows.ts. `herald_seq:subscriptions` is bumped on every subscription change so replicas reload.
+ *   (retention); its attempts are an array on the row (one row write per outcome); see delivery-rows.ts.
+ *   `herald_seq:subscriptions` is bumped on every subscription change so replicas reload.
+ * The schema version row (`herald_meta:schema`) is written by the version check that runs before this.
  */
 const STATEMENTS = `
-DEFINE TABLE IF NOT EXISTS event SCHEMALESS;
-DEFINE INDEX IF NOT EXISTS event_seq ON event FIELDS seq;
-DEFINE INDEX IF NOT EXISTS event_rseq ON event FIELDS rseq;
-DEFINE INDEX IF NOT EXISTS event_type_key ON event FIELDS type_key;
-DEFINE INDEX IF NOT EXISTS event_type_rkey ON event FIELDS type_rkey;
+DEFINE TABLE IF NOT EXISTS segment SCHEMALESS;
+DEFINE TABLE IF NOT EXISTS seg_type SCHEMALESS;
+DEFINE TABLE IF NOT EXISTS event_type SCHEMALESS;
+DEFINE TABLE IF NOT EXISTS event_key SCHEMALESS;
 DEFINE TABLE IF NOT EXISTS event_ref SCHEMALESS;
-DEFINE INDEX IF NOT EXISTS event_ref_ref ON event_ref FIELDS ref;
 DEFINE TABLE IF NOT EXISTS event_expiry SCHEMALESS;
-DEFINE INDEX IF NOT EXISTS event_expiry_at ON event_expiry FIELDS expires_at;
-DEFINE TABLE IF NOT EXISTS commit_log SCHEMALESS;
-DEFINE INDEX IF NOT EXISTS commit_log_at ON commit_log FIELDS at;
+DEFINE TABLE IF NOT EXISTS herald_meta SCHEMALESS;
 DEFINE TABLE IF NOT EXISTS subscription SCHEMALESS;
 DEFINE INDEX IF NOT EXISTS subscription_name ON subscription FIELDS subscriber_name;
 DEFINE TABLE IF NOT EXISTS delivery SCHEMALESS;
@@ -36,6 +30,7 @@ DEFINE INDEX IF NOT EXISTS delivery_list ON delivery FIELDS list_key;
 DEFINE INDEX IF NOT EXISTS delivery_settled ON delivery FIELDS settled_at;
 DEFINE TABLE IF NOT EXISTS herald_seq SCHEMAFULL;
 DEFINE FIELD IF NOT EXISTS value ON herald_seq TYPE int DEFAULT 0;
+INSERT IGNORE INTO herald_seq [{ id: herald_seq:event, value: 0 }, { id: herald_seq:purged, value: 0 }] RETURN NONE;
 `;
 
 export async function migrate(db: Surreal): Promise<void> {

@@ -22,6 +22,16 @@ export interface SegmentRecords {
  */
 const expiryMs = (expiresAt: string): number => Math.max(0, Date.parse(expiresAt));
 
+/** The ids of the ref and expiry rows an event has (none when it carries no id and no expiry). */
+export function lookupIds(event: Event): { refs: RecordId<'event_ref'>[]; expiry: RecordId<'event_expiry'> | null } {
+  const refs: RecordId<'event_ref'>[] = [];
+  for (const field of Object.keys(REF_KINDS) as RefField[]) {
+    const value = event[field];
+    if (value !== null) refs.push(eventRefId(field, value, event.seq));
+  }
+  return { refs, expiry: event.expires_at === null ? null : eventExpiryId(expiryMs(event.expires_at), event.seq) };
+}
+
 /**
  * The rows of one segment: `events` have consecutive seqs `first..last` in order, and `clientIds` names the
  * events whose event_id the client supplied (only those get an `event_key` row; server ids carry their seq).
@@ -39,11 +49,9 @@ export function toSegmentRecords(events: Event[], clientIds: ReadonlySet<string>
     if (seqs) seqs.push(event.seq);
     else byType.set(event.event_type, [event.seq]);
     if (clientIds.has(event.event_id)) keys.push({ id: eventKeyId(event.event_id), seq: event.seq, segment: last });
-    for (const field of Object.keys(REF_KINDS) as RefField[]) {
-      const value = event[field];
-      if (value !== null) refs.push({ id: eventRefId(field, value, event.seq), segment: last });
-    }
-    if (event.expires_at !== null) expiries.push({ id: eventExpiryId(expiryMs(event.expires_at), event.seq), segment: last });
+    const lookups = lookupIds(event);
+    refs.push(...lookups.refs.map((id) => ({ id, segment: last })));
+    if (lookups.expiry) expiries.push({ id: lookups.expiry, segment: last });
   }
   return {
     segment: {

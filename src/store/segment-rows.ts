@@ -30,6 +30,11 @@ export const LEGACY_SCHEMA_VERSION = 1;
  */
 export const SEGMENT_MAX_EVENTS = 4096;
 
+/** Largest seq Herald ever assigns (the largest integer a JSON number holds exactly). */
+export const SEQ_MAX = 2 ** 53 - 1;
+/** A seq as a fixed-width string, so string keys sort like the numbers. */
+export const padSeq = (n: number): string => String(n).padStart(16, '0');
+
 export interface SegmentRow {
   id: RecordId<'segment'>;
   /** The seq range the transaction took: (first − 1, last]. Every seq in it belongs to this segment. */

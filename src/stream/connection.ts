@@ -9,7 +9,7 @@ import { prepareEvent } from '../events/prepare.js';
 import { parseJson } from '../lib/json.js';
 import type { EventRepository } from '../store/event-repository.js';
 import { readHistory } from '../store/event-history.js';
-import { SEQ_MAX } from '../store/event-rows.js';
+import { SEQ_MAX } from '../store/segment-rows.js';
 import { historyFilterOf, streamMatcher, type StreamSpec } from './filter.js';
 import { Inbox } from './inbox.js';
 import type { SlowConsumerReason, StreamStats } from './stats.js';

@@ -2,17 +2,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Table, type LiveSubscription, type Surreal } from 'surrealdb';
 import type { Event } from '../schemas/event.js';
 import type { EventRepository } from '../store/event-repository.js';
-import { fromRow } from '../store/event-rows.js';
+import { SEGMENT_MAX_EVENTS, decodeDocs, type SegmentRow } from '../store/segment-rows.js';
 
-/** One committed transaction as its commit_log row carries it. */
-interface CommitRow {
-  first: number;
-  last: number;
-  inserted: unknown[];
-  docs: string[];
-}
+type CommitRow = Pick<SegmentRow, 'first' | 'last' | 'docs'>;
 
-const REPAIR_CHUNK = 2000;
+/** Seqs of segment ends read per gap query: bounded, and at least one whole segment. */
+const REPAIR_CHUNK = 2 * SEGMENT_MAX_EVENTS;
 /**
  * How long the feed may stand still behind the counter before it reads the gap from the store. Notifications
  * are not lost in steady state, but they arrive late when the process is busy (commit → notification measured
@@ -21,14 +16,24 @@ const REPAIR_CHUNK = 2000;
  */
 export const REPAIR_AFTER_MS = 1000;
 
+export interface LiveFeedOptions {
+  /** How often the counter is read and what was committed past the position is considered for reading. */
+  pollMs: number;
+  /** False: no LIVE query (a SurrealDB cluster, where LIVE only sees writes made through its own node). */
+  liveQuery: boolean;
+  /** With the LIVE query, how long the feed stands still behind the counter before it reads the gap. */
+  repairAfterMs: number;
+}
+
 /**
- * The process's one LIVE query, on `commit_log`, turned into an ordered stream of committed events.
+ * The process's one LIVE query, on `segment`, turned into an ordered stream of committed events.
  *
- * Commit-log rows tile the seq space: each covers (previous last, last], because every transaction checks and
- * advances the shared counter. So the feed knows which range comes next; a row that arrives ahead of a gap is
- * held, and a gap that a later commit or the counter proves is committed is read from the event table
- * instead (a notification lost across a reconnect, or one that is late). Events reach `deliver` exactly once,
- * in seq order, whichever process wrote them.
+ * Segments tile the seq space: each covers (previous last, last], because every transaction checks and
+ * advances the shared counter. So the feed knows which range comes next; a segment that arrives ahead of a gap
+ * is held, and a gap that a later commit or the counter proves is committed is read from the store instead
+ * (a notification lost across a reconnect, one that is late, or — with `liveQuery` off — every commit: the
+ * feed then tails the store every `pollMs`). Events reach `deliver` exactly once, in seq order, whichever
+ * process wrote them.
  */
 export class LiveFeed {
   /** Every event with seq ≤ position has been delivered. */
@@ -51,20 +56,22 @@ export class LiveFeed {
     private readonly repo: EventRepository,
     private readonly log: FastifyBaseLogger,
     private readonly deliver: (events: Event[]) => void,
-    private readonly options: { repairAfterMs: number } = { repairAfterMs: REPAIR_AFTER_MS },
+    private readonly options: LiveFeedOptions = { pollMs: REPAIR_AFTER_MS / 4, liveQuery: true, repairAfterMs: REPAIR_AFTER_MS },
   ) {}
 
   async start(): Promise<void> {
     // Register first, then read the counter: a commit after this point arrives as a notification, one before
     // it is at or below the position and skipped when its notification comes.
-    this.live = await this.db.live(new Table('commit_log'));
-    this.live.subscribe((message) => {
-      if (message.action === 'CREATE') this.accept(message.value as unknown as CommitRow);
-    });
+    if (this.options.liveQuery) {
+      this.live = await this.db.live(new Table('segment'));
+      this.live.subscribe((message) => {
+        if (message.action === 'CREATE') this.accept(message.value as unknown as CommitRow);
+      });
+    }
     this.position = await this.repo.seqUpperBound();
     this.startPosition = this.position;
-    // Also repair from the counter, so a lost notification with no later commit is found too.
-    this.repairTimer = setInterval(() => this.scheduleRepair(), Math.max(10, this.options.repairAfterMs / 4));
+    // Also tail from the counter, so a lost notification with no later commit is found too.
+    this.repairTimer = setInterval(() => this.scheduleRepair(), this.options.pollMs);
     this.repairTimer.unref();
   }
 
@@ -93,8 +100,7 @@ export class LiveFeed {
 
   private emit(row: CommitRow): void {
     this.position = row.last;
-    const inserted = new Set(row.inserted.map(String));
-    const events = row.docs.map((doc) => JSON.parse(doc) as Event).filter((e) => inserted.has(e.event_id));
+    const events = decodeDocs(row);
     if (events.length > 0) this.deliver(events);
   }
 
@@ -113,12 +119,16 @@ export class LiveFeed {
     });
   }
 
-  /** Reads committed seqs the LIVE query has not delivered, up to the counter, from the event table. */
+  /** Reads committed segments the LIVE query has not delivered, up to the counter, from the store. */
   private async repair(): Promise<void> {
     if (this.stopped) return;
     const upper = await this.repo.seqUpperBound();
     if (upper <= this.position) {
       this.behind = null;
+      return;
+    }
+    if (!this.options.liveQuery) {
+      await this.readGap(upper, false);
       return;
     }
     // A commit whose notification is merely in flight shows in the counter first. Repair only when the
@@ -128,19 +138,30 @@ export class LiveFeed {
       return;
     }
     if (Date.now() - this.behind.since < this.options.repairAfterMs) return;
+    await this.readGap(upper, true);
+    this.behind = null;
+  }
+
+  /** Delivers the segments after the position up to `upper` (a committed seq), read from the store. */
+  private async readGap(upper: number, missed: boolean): Promise<void> {
     while (!this.stopped && this.position < upper) {
-      const to = Math.min(upper, this.position + REPAIR_CHUNK);
-      const rows = (await this.repo.scanRange('seq', this.position, to)).sort((a, b) => a.seq - b.seq);
-      if (this.position >= to) continue; // the LIVE query caught up meanwhile
+      const rows = await this.repo.reads.endingIn(this.position, Math.min(upper, this.position + REPAIR_CHUNK));
       const from = this.position;
-      const events = rows.map(fromRow).filter((e) => e.seq > from);
-      this.stats.repairs += 1;
-      this.stats.repairedEvents += events.length;
-      this.log.warn({ from: from + 1, to, events: events.length }, 'live feed missed commits; read them from the store');
-      this.position = to;
+      const fresh = rows.filter((row) => row.last > this.position); // the LIVE query may have caught up meanwhile
+      if (fresh.length === 0) {
+        // Nothing ends in the chunk: retention deleted what the position trailed, or the LIVE query got there.
+        if (this.position === from) this.position = Math.min(upper, from + REPAIR_CHUNK);
+        continue;
+      }
+      const events = fresh.flatMap((row) => decodeDocs(row)).filter((e) => e.seq > from);
+      if (missed) {
+        this.stats.repairs += 1;
+        this.stats.repairedEvents += events.length;
+        this.log.warn({ from: from + 1, to: (fresh.at(-1) as SegmentRow).last, events: events.length }, 'live feed missed commits; read them from the store');
+      }
+      this.position = (fresh.at(-1) as SegmentRow).last;
       if (events.length > 0) this.deliver(events);
       this.drainHeld();
     }
-    this.behind = null;
   }
 }

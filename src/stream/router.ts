@@ -1,5 +1,5 @@
 import type { Event } from '../schemas/event.js';
-import { isExpired } from '../store/event-rows.js';
+import { isExpired } from '../store/segment-rows.js';
 
 /** What the router needs of a subscription: its type patterns, its predicate and where it delivers. */
 export interface Routable {

@@ -5,7 +5,7 @@ import type { DeliveryRepository } from '../store/delivery-repository.js';
 import { newDelivery } from '../store/delivery-rows.js';
 import type { EventRepository } from '../store/event-repository.js';
 import { readHistory } from '../store/event-history.js';
-import { SEQ_MAX } from '../store/event-rows.js';
+import { SEQ_MAX } from '../store/segment-rows.js';
 import type { StreamFilters } from '../schemas/stream.js';
 import { historyFilterOf } from '../stream/filter.js';
 import { matcherOf } from './subscription-index.js';

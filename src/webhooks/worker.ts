@@ -6,7 +6,6 @@ import type { Event } from '../schemas/event.js';
 import type { DeliveryRepository, Settlement } from '../store/delivery-repository.js';
 import { RANKS, queueKey, type DeliveryRow } from '../store/delivery-rows.js';
 import { isWriteConflict, type EventRepository } from '../store/event-repository.js';
-import { fromRow } from '../store/event-rows.js';
 import { liveSecrets, type SubscriptionRepository } from '../store/subscription-repository.js';
 import { nextAttemptDelay, type RetryPolicy } from './retry-policy.js';
 import type { SendResult, WebhookSender } from './sender.js';
@@ -255,10 +254,12 @@ export class DeliveryWorker {
 
   private async accept(rows: DeliveryRow[]): Promise<void> {
     for (const row of rows) this.held.set(String(row.id.id), row.id);
-    const eventIds = [...new Set(rows.map((r) => r.event_id))];
+    const eventIds = new Set(rows.map((r) => r.event_id));
     let events: Map<string, Event>;
     try {
-      events = new Map((await this.deps.events.getByIds(eventIds)).map((r) => [String(r.id.id), fromRow(r)]));
+      // A delivery row names its event's seq: the segment holding it is found by a bounded range.
+      const bySeq = await this.deps.events.eventsAt(rows.map((r) => r.seq));
+      events = new Map([...bySeq.values()].filter((e) => eventIds.has(e.event_id)).map((e) => [e.event_id, e]));
     } catch (err) {
       // Hand the leases back rather than renewing leases of deliveries this worker will never attempt.
       this.forgetClaimedRanges();

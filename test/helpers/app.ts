@@ -48,6 +48,23 @@ export function appsClosedAfterEach(): typeof testApp {
   };
 }
 
+/** Two Herald apps (replicas) on one temp RocksDB database; the second gets `envB` too. `close` ends all three. */
+export async function twoInstances(envB: Record<string, string> = {}): Promise<{ db: Surreal; a: FastifyInstance; b: FastifyInstance; close: () => Promise<void> }> {
+  const store = await tempRocksDb();
+  const a = await testApp({}, store.db);
+  const b = await testApp(envB, store.db);
+  return {
+    db: store.db,
+    a,
+    b,
+    close: async () => {
+      await b.close();
+      await a.close();
+      await store.dispose();
+    },
+  };
+}
+
 export const event = (over: Record<string, unknown> = {}) => ({
   event_type: 'task_progress',
   source: 'agent-1',

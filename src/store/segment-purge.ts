@@ -1,0 +1,103 @@
+import { BoundIncluded, RecordIdRange, type RecordId, type Surreal } from 'surrealdb';
+import type { SegmentReads } from './segment-reads.js';
+import { lookupIds } from './segment-records.js';
+import {
+  SEGMENT_MAX_EVENTS, SEQ_MAX, decodeDocs, eventKeyId, segTypeId, segmentId, type EventExpiryRow, type SegmentRow,
+} from './segment-rows.js';
+
+/**
+ * Expiry and retention on the segment log (docs/storage.md, "Expiry and retention"). Each call is one bounded
+ * transaction, so a purge under load never holds a huge write.
+ */
+export class SegmentPurge {
+  constructor(
+    private readonly db: Surreal,
+    private readonly reads: SegmentReads,
+  ) {}
+
+  /**
+   * Purges up to `limit` events whose expires_at is at or before `now`: deletes their expiry, ref and key
+   * rows and rewrites their segments without their documents. Returns how many it purged.
+   */
+  async expired(now: Date, limit: number): Promise<number> {
+    const range = new RecordIdRange('event_expiry', new BoundIncluded([0, 0]), new BoundIncluded([now.getTime(), SEQ_MAX]));
+    const [rows] = await this.db.query<[EventExpiryRow[]]>('SELECT * FROM $range LIMIT $limit', { range, limit }).collect();
+    if (rows.length === 0) return 0;
+    const doomed = new Set(rows.map((r) => (r.id.id as [number, number])[1]));
+    const segments = await this.reads.byIds([...new Set(rows.map((r) => r.segment))]);
+    const refs: RecordId[] = [];
+    const keys: RecordId[] = [];
+    const rewrites: Array<{ id: RecordId<'segment'>; docs: string }> = [];
+    for (const segment of segments) {
+      const events = decodeDocs(segment);
+      const gone = events.filter((e) => doomed.has(e.seq));
+      if (gone.length === 0) continue;
+      const segmentKeys = new Set(segment.keys);
+      for (const event of gone) {
+        refs.push(...lookupIds(event).refs);
+        if (segmentKeys.has(event.event_id)) keys.push(eventKeyId(event.event_id));
+      }
+      rewrites.push({ id: segment.id, docs: JSON.stringify(events.filter((e) => !doomed.has(e.seq))) });
+    }
+    // A key row is deleted only while it still names the expired event: its id may have been published again.
+    await this.db
+      .query(
+        `BEGIN;
+        DELETE $expiries, $refs RETURN NONE;
+        DELETE $keys WHERE seq INSIDE $seqs RETURN NONE;
+        FOR $s IN $rewrites { UPDATE $s.id SET docs = $s.docs RETURN NONE };
+        COMMIT;`,
+        { expiries: rows.map((r) => r.id), refs, keys, seqs: [...doomed], rewrites },
+      )
+      .collect();
+    return rows.length;
+  }
+
+  /**
+   * Deletes whole segments, oldest first, while they end at or below `maxSeq` or were committed before
+   * `committedBefore` (epoch ms), with every lookup row of their events, and moves `herald_seq:purged` to the
+   * last seq deleted. One chunk (at most SEGMENT_MAX_EVENTS seqs) per call; `done` once nothing more is due.
+   */
+  async oldest(maxSeq: number, committedBefore: number | null): Promise<{ deleted: number; done: boolean }> {
+    const purged = await this.purgedThrough();
+    // Segments tile the seq space from the last purge up, and none spans more than SEGMENT_MAX_EVENTS seqs.
+    // (The mark only moves up: UPDATE … WHERE, because an UPSERT's SET does not see the stored value.)
+    const rows = await this.reads.endingIn(purged, purged + SEGMENT_MAX_EVENTS);
+    const due = (row: SegmentRow) => row.last <= maxSeq || (committedBefore !== null && row.at < committedBefore);
+    const doomed: SegmentRow[] = [];
+    for (const row of rows) {
+      if (!due(row)) break;
+      doomed.push(row);
+    }
+    const newest = doomed.at(-1);
+    if (!newest) return { deleted: 0, done: true };
+    const lookups = doomed.flatMap((row) => decodeDocs(row).map(lookupIds));
+    await this.db
+      .query(
+        `BEGIN;
+        DELETE $segments, $segTypes, $refs, $expiries RETURN NONE;
+        DELETE $keys WHERE segment INSIDE $lasts RETURN NONE;
+        UPDATE herald_seq:purged SET value = $last WHERE value < $last RETURN NONE;
+        COMMIT;`,
+        {
+          segments: doomed.map((row) => segmentId(row.last)),
+          segTypes: doomed.flatMap((row) => row.types.map((t) => segTypeId(t, row.last))),
+          keys: doomed.flatMap((row) => row.keys.map(eventKeyId)),
+          lasts: doomed.map((row) => row.last),
+          refs: lookups.flatMap((l) => l.refs),
+          expiries: lookups.flatMap((l) => (l.expiry ? [l.expiry] : [])),
+          last: newest.last,
+        },
+      )
+      .collect();
+    return { deleted: lookups.length, done: doomed.length < rows.length };
+  }
+
+  /** The highest seq retention has deleted (0 when none). */
+  async purgedThrough(): Promise<number> {
+    const [value] = await this.db
+      .query<[number | undefined]>('RETURN (SELECT VALUE value FROM ONLY herald_seq:purged) ?? 0')
+      .collect();
+    return value ?? 0;
+  }
+}

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { event, testApp } from './helpers/app.js';
+
+interface Ev { event_type: string; seq: number; workflow_id: string | null }
+
+// Segments of many sizes (1..61 events, one per batch), so windows start, end and page inside segments.
+const TYPES = ['a.one', 'a.two', 'b', 'c', 'rare'];
+const workflow = randomUUID();
+let app: FastifyInstance;
+const all: Ev[] = [];
+beforeAll(async () => {
+  app = await testApp();
+  for (let batch = 0, i = 0; batch < 24; batch++) {
+    const size = 1 + ((batch * 37) % 61);
+    const events = Array.from({ length: size }, () => {
+      i += 1;
+      return event({ event_type: i % 101 === 0 ? 'rare' : TYPES[(i * 7) % 4], workflow_id: i % 5 === 0 ? workflow : null, payload: { i } });
+    });
+    const res = await app.inject({ method: 'POST', url: '/events/batch', payload: { events } });
+    expect(res.statusCode).toBe(201);
+    all.push(...(res.json().events as Ev[]));
+  }
+});
+afterAll(async () => {
+  await app.close();
+});
+
+async function readAll(query: string): Promise<number[]> {
+  const params = new URLSearchParams(query);
+  const desc = params.get('order') !== 'asc';
+  const seqs: number[] = [];
+  for (let pages = 0; pages < 2000; pages++) {
+    const res = await app.inject({ url: `/events?${params}` });
+    expect(res.statusCode, res.body).toBe(200);
+    const page = res.json() as { events: Ev[]; next_cursor: string | null };
+    seqs.push(...page.events.map((e) => e.seq));
+    if (page.next_cursor === null) return seqs;
+    params.set(desc ? 'before' : 'after', page.next_cursor);
+  }
+  throw new Error('no end after 2000 pages');
+}
+
+describe('history over segments of many sizes', () => {
+  const cases: Array<[string, (e: Ev) => boolean]> = [
+    ['', () => true],
+    ['types=b', (e) => e.event_type === 'b'],
+    ['types=rare', (e) => e.event_type === 'rare'],
+    ['types=a.*', (e) => e.event_type.startsWith('a.')],
+    ['types=rare,c', (e) => e.event_type === 'rare' || e.event_type === 'c'],
+    [`workflow_id=${workflow}`, (e) => e.workflow_id === workflow],
+    [`workflow_id=${workflow}&types=b`, (e) => e.workflow_id === workflow && e.event_type === 'b'],
+  ];
+  for (const [query, predicate] of cases) {
+    for (const limit of [6, 100]) {
+      it(`pages ${query || 'everything'} with limit ${limit} in both orders, from any cursor`, async () => {
+        const expected = all.filter(predicate).map((e) => e.seq);
+        expect(await readAll(`${query}&limit=${limit}&order=asc`)).toEqual(expected);
+        expect(await readAll(`${query}&limit=${limit}`)).toEqual([...expected].reverse());
+        // Cursors in the middle of segments.
+        for (const cursor of [1, 50, 333]) {
+          expect(await readAll(`${query}&limit=${limit}&order=asc&after=${cursor}`)).toEqual(expected.filter((s) => s > cursor));
+          expect(await readAll(`${query}&limit=${limit}&before=${cursor}`)).toEqual(expected.filter((s) => s < cursor).reverse());
+        }
+      });
+    }
+  }
+});
