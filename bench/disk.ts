@@ -25,6 +25,7 @@ const RETAIN = Number(knob('RETAIN', '20000'));
 const CLEANUP = knob('CLEANUP', '30s');
 const SAMPLE_S = Number(knob('SAMPLE', '10'));
 const TICK_MS = 100;
+const MAX_IN_FLIGHT = 64;
 const FLAT_GROWTH = 0.1;
 
 const dirBytes = (dir: string) => Number(execFileSync('du', ['-sb', dir]).toString().split('\t')[0]);
@@ -53,39 +54,53 @@ export async function runDisk(): Promise<DiskReport> {
   const fullAtS = RETAIN / RATE + cleanupMs / 1000;
   if (fullAtS > DURATION_S / 2) console.log(`  warning: the store first holds ${fmtInt(RETAIN)} events after ~${fmt(fullAtS, 0)} s, late in a ${DURATION_S} s run`);
   let herald: HeraldChild | undefined;
-  let pool: Pool | undefined;
+  let closePool = async () => {};
   try {
     herald = await startHerald({ HERALD_RETENTION_MAX_EVENTS: String(RETAIN), HERALD_CLEANUP_INTERVAL: CLEANUP });
-    pool = new Pool(herald.baseUrl, { connections: 8, pipelining: 1 });
+    const pool = new Pool(herald.baseUrl, { connections: 8, pipelining: 1 });
+    closePool = () => pool.close();
     const body = publishBody();
     const samples: Sample[] = [];
     let published = 0;
     let failed = 0;
+    let inFlight = 0;
     const t0 = performance.now();
     const elapsedS = () => (performance.now() - t0) / 1000;
-    let nextSample = 0;
-    while (elapsedS() < DURATION_S) {
-      const tick = performance.now();
-      const due = Math.floor(elapsedS() * RATE) - published - failed;
-      await Promise.all(Array.from({ length: Math.max(0, due) }, async () => {
-        const res = await (pool as Pool).request({ path: '/events', method: 'POST', headers: { 'content-type': 'application/json' }, body });
-        await res.body.dump();
-        if (res.statusCode === 201) published++;
-        else failed++;
-      }));
-      if (elapsedS() >= nextSample) {
-        const sample = { t: elapsedS(), published, bytes: dirBytes(herald.dataDir), rssMb: rssMb(herald.proc.pid) };
-        samples.push(sample);
-        console.log(`  ${fmt(sample.t, 0).padStart(5)} s: ${fmtInt(published)} published, data dir ${fmt(mb(sample.bytes), 1)} MB, RSS ${fmt(sample.rssMb, 0)} MB`);
-        nextSample += SAMPLE_S;
+    const sample = () => {
+      const s = { t: elapsedS(), published, bytes: dirBytes((herald as HeraldChild).dataDir), rssMb: rssMb(herald?.proc.pid) };
+      samples.push(s);
+      console.log(`  ${fmt(s.t, 0).padStart(5)} s: ${fmtInt(published)} published, data dir ${fmt(mb(s.bytes), 1)} MB, RSS ${fmt(s.rssMb, 0)} MB`);
+    };
+    sample();
+    // Sampling runs on its own timer, so a slow server delays publishes, never the samples.
+    const sampler = setInterval(sample, SAMPLE_S * 1000);
+    let sent = 0;
+    try {
+      while (elapsedS() < DURATION_S) {
+        // On schedule, but never more than MAX_IN_FLIGHT outstanding: an overloaded server gets a lower rate.
+        for (const due = Math.floor(elapsedS() * RATE); sent < due && inFlight < MAX_IN_FLIGHT; sent++) {
+          inFlight++;
+          void pool.request({ path: '/events', method: 'POST', headers: { 'content-type': 'application/json' }, body })
+            .then(async (res) => {
+              await res.body.dump();
+              if (res.statusCode === 201) published++;
+              else failed++;
+            }, () => failed++)
+            .finally(() => inFlight--);
+        }
+        await sleep(TICK_MS);
       }
-      await sleep(Math.max(0, TICK_MS - (performance.now() - tick)));
+    } finally {
+      clearInterval(sampler);
     }
+    sample();
 
-    const steady = samples.filter((s) => s.t >= fullAtS);
+    // The reference: the first sample a cleanup interval after the retained count was reached.
+    const filledAt = samples.find((x) => x.published >= RETAIN)?.t ?? Number.POSITIVE_INFINITY;
+    const steady = samples.filter((x) => x.t >= filledAt + cleanupMs / 1000);
     const reference = steady[0];
     const last = samples.at(-1);
-    if (!reference || !last) throw new Error(`no sample after the store filled (~${fmt(fullAtS, 0)} s); run longer or retain fewer events`);
+    if (!reference || !last) throw new Error(`no sample a cleanup interval after ${fmtInt(RETAIN)} events were published; run longer or retain fewer events`);
     const secondHalf = samples.filter((s) => s.t >= DURATION_S / 2);
     const growth = (slope(secondHalf) * (DURATION_S / 2)) / reference.bytes;
     const maxBytes = Math.max(...steady.map((s) => s.bytes));
@@ -97,10 +112,10 @@ export async function runDisk(): Promise<DiskReport> {
       [`end (${fmt(last.t, 0)} s)`, fmt(mb(last.bytes), 1), fmt(last.bytes / reference.bytes, 2), fmtInt(last.published), fmt(last.rssMb, 0)],
     ]);
     console.log(`\n  growth over the second half: ${fmt(growth * 100, 1)}% of the reference (flat = under ${FLAT_GROWTH * 100}%: ${flat ? 'FLAT' : 'NOT FLAT'}); ` +
-      `publish rate achieved ${fmt(published / DURATION_S, 1)}/s of ${RATE}, ${failed} failed`);
+      `publish rate achieved ${fmt(published / DURATION_S, 1)}/s of ${RATE}, ${failed} failed, ${inFlight} still in flight`);
     return { samples, referenceBytes: reference.bytes, finalBytes: last.bytes, maxBytes, growth, flat, failed };
   } finally {
-    await pool?.close();
+    await closePool();
     await stopChild(herald);
   }
 }
