@@ -2,16 +2,19 @@
  * History latency: load BENCH_HISTORY_EVENTS (default 1,000,000) events into a fresh RocksDB-backed Herald
  * through POST /events/batch, then time sequential GET /events queries against a bare Fastify no-op GET in
  * another process (the ceiling), interleaved round-robin so background work hits every query alike.
+ * The load is timed against the ceiling's no-op batch route with the same bodies, and Herald's RSS is read
+ * after the load and again with BENCH_HISTORY_IDLE_SOCKETS idle WebSocket clients connected, against the
+ * WebSocket ceiling (bench/ceiling-ws-server.ts) holding as many.
  *
  * Env: BENCH_HISTORY_EVENTS (default 1000000), BENCH_HISTORY_REQUESTS (timed requests per query, default 500),
  *      BENCH_HISTORY_WARMUP (untimed requests per query first, default 50), BENCH_HISTORY_LOADERS (concurrent
- *      batch loaders, default 4), BENCH_HISTORY_SETTLE (seconds to wait between load and queries, default 5).
+ *      batch loaders, default 4), BENCH_HISTORY_SETTLE (seconds to wait between load and queries, default 5),
+ *      BENCH_HISTORY_IDLE_SOCKETS (default 1000).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import {
-  fmt, fmtInt, loadEvent, percentile, printTable, processCpuSeconds, sleep, startCeiling, startHerald, stopChild,
+  fmt, fmtInt, loadEvent, openIdleSockets, percentile, printTable, processCpuSeconds, rssMb, sleep, startCeiling, startHerald, stopChild,
   type Child, type HeraldChild,
 } from './lib.js';
 
@@ -20,14 +23,16 @@ const REQUESTS = Number(process.env.BENCH_HISTORY_REQUESTS ?? 500);
 const WARMUP = Number(process.env.BENCH_HISTORY_WARMUP ?? 50);
 const LOADERS = Number(process.env.BENCH_HISTORY_LOADERS ?? 4);
 const SETTLE_S = Number(process.env.BENCH_HISTORY_SETTLE ?? 5);
+const IDLE_SOCKETS = Number(process.env.BENCH_HISTORY_IDLE_SOCKETS ?? 1000);
 const BATCH = 1000;
-const TARGET_P99_MS = 20;
+const TARGET_P99_MS = 10;
+const TARGET_RSS_MB = 300;
 
 interface EventLike { seq: number; event_type: string }
 interface Page { events: EventLike[]; next_cursor: string | null }
 
-async function load(herald: HeraldChild): Promise<{ seconds: number; eventsPerSec: number; bodyBytes: number }> {
-  const pool = new Pool(herald.baseUrl, { connections: LOADERS, pipelining: 1 });
+async function load(target: Child): Promise<{ seconds: number; eventsPerSec: number; bodyBytes: number }> {
+  const pool = new Pool(target.baseUrl, { connections: LOADERS, pipelining: 1 });
   const batches = Math.ceil(EVENTS / BATCH);
   let next = 0;
   let done = 0;
@@ -48,7 +53,7 @@ async function load(herald: HeraldChild): Promise<{ seconds: number; eventsPerSe
       if (done - reported >= 100_000 || done === EVENTS) {
         reported = done;
         const s = (performance.now() - t0) / 1000;
-        console.log(`  loaded ${fmtInt(done)} / ${fmtInt(EVENTS)} in ${fmt(s, 1)} s (${fmtInt(done / s)} events/s so far)`);
+        console.log(`  ${target.name} loaded ${fmtInt(done)} / ${fmtInt(EVENTS)} in ${fmt(s, 1)} s (${fmtInt(done / s)} events/s so far)`);
       }
     }
   };
@@ -89,7 +94,23 @@ async function timeOnce(q: Query): Promise<number> {
 }
 
 export interface HistoryRow { label: string; path: string; p50: number; p99: number; mean: number; max: number; p50Ratio: number; p99Ratio: number }
-export interface HistoryReport { events: number; loadSeconds: number; loadEventsPerSec: number; rows: HistoryRow[] }
+export interface HistoryReport {
+  events: number; loadSeconds: number; loadEventsPerSec: number; ceilingLoadEventsPerSec: number; rows: HistoryRow[];
+  rssAfterLoadMb: number; rssIdleSocketsMb: number; ceilingRssIdleSocketsMb: number;
+}
+
+const verdict = (met: boolean) => (met ? 'MET' : 'NOT MET');
+
+/** RSS of `server` with IDLE_SOCKETS clients connected on `path` and left idle for a second. */
+async function rssWithIdleSockets(server: Child, path: string): Promise<number> {
+  const closeAll = await openIdleSockets(`ws://127.0.0.1:${server.port}${path}`, IDLE_SOCKETS);
+  try {
+    await sleep(1000);
+    return rssMb(server.proc.pid);
+  } finally {
+    await closeAll();
+  }
+}
 
 export async function runHistory(): Promise<HistoryReport> {
   console.log(`\n== history: ${fmtInt(EVENTS)} events via POST /events/batch (${BATCH}/batch, ${LOADERS} loaders), then ${REQUESTS} timed sequential requests per query after ${WARMUP} warm-up`);
@@ -104,12 +125,14 @@ export async function runHistory(): Promise<HistoryReport> {
     const newestSeq = newest.events[0]?.seq;
     if (newestSeq === undefined || newestSeq < EVENTS) throw new Error(`after loading ${EVENTS} events the newest seq is ${newestSeq}`);
     const du = execFileSync('du', ['-sh', herald.dataDir]).toString().split('\t')[0];
-    const rss = /VmRSS:\s+(\d+ kB)/.exec(readFileSync(`/proc/${herald.proc.pid}/status`, 'utf8'))?.[1];
+    const rssAfterLoadMb = rssMb(herald.proc.pid);
     console.log(`  load: ${fmtInt(EVENTS)} events in ${fmt(loaded.seconds, 1)} s = ${fmtInt(loaded.eventsPerSec)} events/s; ` +
-      `~${fmtInt(loaded.bodyBytes / EVENTS)} B/event on the wire; data dir ${du}; herald RSS ${rss ?? '?'}`);
+      `~${fmtInt(loaded.bodyBytes / EVENTS)} B/event on the wire; data dir ${du}; herald RSS ${fmt(rssAfterLoadMb, 0)} MB`);
     if (SETTLE_S > 0) await sleep(SETTLE_S * 1000);
 
     ceiling = await startCeiling();
+    // The load's ceiling: the same batches to a no-op route that parses and validates them.
+    const ceilingLoaded = await load(ceiling);
     const after = Math.round(newestSeq / 4);
     const pool = (child: Child) => {
       const p = new Pool(child.baseUrl, { connections: 1, pipelining: 1 });
@@ -172,14 +195,27 @@ export async function runHistory(): Promise<HistoryReport> {
     printTable(['query', 'p50 ms', 'p99 ms', 'mean ms', 'max ms', 'p50 / ceiling', 'p99 / ceiling', `p99 < ${TARGET_P99_MS} ms`], rows.map((r, i) => [
       `${r.label} (${r.path})`, fmt(r.p50), fmt(r.p99), fmt(r.mean), fmt(r.max),
       i === rows.length - 1 ? '1' : `${fmt(r.p50Ratio, 1)}x`, i === rows.length - 1 ? '1' : `${fmt(r.p99Ratio, 1)}x`,
-      i === rows.length - 1 ? '-' : r.p99 < TARGET_P99_MS ? 'MET' : 'NOT MET',
+      i === rows.length - 1 ? '-' : verdict(r.p99 < TARGET_P99_MS),
     ]));
     const heraldMs = rows.slice(0, -1).reduce((sum, r) => sum + r.mean, 0) * REQUESTS;
     console.log(`\n  herald used ${fmt(heraldCpuS, 1)} s CPU over ${fmt(wallS, 1)} s of timed queries ` +
       `(${fmt((100 * heraldCpuS) / wallS, 0)}% of one core; ${fmt((1000 * heraldCpuS) / (3 * REQUESTS), 2)} ms CPU per Herald request vs ` +
       `${fmt(heraldMs / (3 * REQUESTS), 2)} ms mean latency)`);
-    console.log(`  load rate: ${fmtInt(loaded.eventsPerSec)} events/s`);
-    return { events: EVENTS, loadSeconds: loaded.seconds, loadEventsPerSec: loaded.eventsPerSec, rows };
+    console.log(`  load: ${fmt(loaded.seconds, 1)} s, ${fmtInt(loaded.eventsPerSec)} events/s; ceiling (no-op batch route) ` +
+      `${fmt(ceilingLoaded.seconds, 1)} s, ${fmtInt(ceilingLoaded.eventsPerSec)} events/s; ratio herald/ceiling ${fmt(loaded.eventsPerSec / ceilingLoaded.eventsPerSec, 3)}`);
+
+    await Promise.all(pools.splice(0).map((p) => p.close()));
+    await stopChild(ceiling);
+    ceiling = await startCeiling('bench/ceiling-ws-server.ts');
+    const rssIdleSocketsMb = await rssWithIdleSockets(herald, '/events?types=task_progress');
+    const ceilingRssIdleSocketsMb = await rssWithIdleSockets(ceiling, '/events?types=task_progress');
+    console.log(`  herald RSS after the load ${fmt(rssAfterLoadMb, 0)} MB (target < ${TARGET_RSS_MB} MB: ${verdict(rssAfterLoadMb < TARGET_RSS_MB)}); ` +
+      `with ${fmtInt(IDLE_SOCKETS)} idle WebSocket clients ${fmt(rssIdleSocketsMb, 0)} MB (target < ${TARGET_RSS_MB} MB: ${verdict(rssIdleSocketsMb < TARGET_RSS_MB)}); ` +
+      `WebSocket ceiling with as many ${fmt(ceilingRssIdleSocketsMb, 0)} MB; ratio ${fmt(rssIdleSocketsMb / ceilingRssIdleSocketsMb, 1)}`);
+    return {
+      events: EVENTS, loadSeconds: loaded.seconds, loadEventsPerSec: loaded.eventsPerSec, ceilingLoadEventsPerSec: ceilingLoaded.eventsPerSec,
+      rows, rssAfterLoadMb, rssIdleSocketsMb, ceilingRssIdleSocketsMb,
+    };
   } finally {
     await Promise.all(pools.map((p) => p.close()));
     await stopChild(ceiling);

@@ -261,3 +261,43 @@ export async function waitQuiet(maxPct = 25, maxWaitS = 120, indent = '         
     if (!waited) console.log(`${indent}(waiting for the machine to go quiet: ${fmt(busyPct, 0)}% of a core busy elsewhere)`);
   }
 }
+
+/** Resident set of a process in MB, from /proc/<pid>/status (NaN where there is no /proc). */
+export function rssMb(pid: number | undefined): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Opens `count` WebSocket clients on `url` (50 at a time) that only hold their connection, and returns a
+ * function closing them all. Rejects if a socket fails to open.
+ */
+export async function openIdleSockets(url: string, count: number): Promise<() => Promise<void>> {
+  const { default: WebSocket } = await import('ws');
+  const sockets: InstanceType<typeof WebSocket>[] = [];
+  const closeAll = async () => {
+    await Promise.all(sockets.map((ws) => new Promise<void>((resolve) => {
+      if (ws.readyState === WebSocket.CLOSED) return resolve();
+      ws.once('close', () => resolve());
+      ws.terminate();
+    })));
+  };
+  try {
+    for (let opened = 0; opened < count; opened += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, count - opened) }, () => new Promise<void>((resolve, reject) => {
+        const ws = new WebSocket(url);
+        sockets.push(ws);
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      })));
+    }
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+  return closeAll;
+}

@@ -1,12 +1,13 @@
 /**
- * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost, webhooks, metrics-cost, rate-limit, soak), or all
- * of them but soak (11 minutes; run it by name).
+ * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost, webhooks, metrics-cost,
+ * rate-limit, soak, disk), or all of them but soak and disk (over 10 minutes each; run them by name).
  * Each scenario starts its own servers as child processes on fresh temp dirs and stops them at the end.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, release } from 'node:os';
 import { ROOT } from './lib.js';
 import { runFanout } from './fanout.js';
+import { runDisk } from './disk.js';
 import { runHistory } from './history.js';
 import { runLiveCost } from './live-cost.js';
 import { runMetricsCost } from './metrics-cost.js';
@@ -24,9 +25,10 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   'metrics-cost': runMetricsCost,
   'rate-limit': runRateLimit,
   soak: runSoak,
+  disk: runDisk,
 };
 /** Run only when named. */
-const LONG = new Set(['soak']);
+const LONG = new Set(['soak', 'disk']);
 
 const names = process.argv.slice(2).filter((a) => a !== '--');
 const unknown = names.filter((n) => !(n in SCENARIOS));

@@ -12,10 +12,13 @@ const read = (name: string) => readFileSync(new URL(name, root), 'utf8');
 const KNOWN_ENV = new Set(Object.keys(EnvSchema.properties));
 const DEFAULT_PORT = Number(EnvSchema.properties.PORT?.default);
 const HERALDS = ['herald-1', 'herald-2'] as const;
-
+/** Profile `cluster`: PD + TiKV, two SurrealDB nodes on it, and one Herald replica per node. */
+const CLUSTER = ['pd', 'tikv', 'surrealdb-1', 'surrealdb-2', 'herald-cluster-1', 'herald-cluster-2'] as const;
+const CLUSTER_HERALDS = { 'herald-cluster-1': 'surrealdb-1', 'herald-cluster-2': 'surrealdb-2' } as const;
 type Port = string | number | { target: number | string; published?: number | string };
 type Volume = string | { type?: string; source?: string; target: string };
 interface Service {
+  profiles?: string[];
   image?: string;
   build?: string | { context: string; dockerfile?: string };
   command?: string | string[];
@@ -89,7 +92,12 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['surrealdb', ...HERALDS]));
   });
 
-  it.each(HERALDS)('%s sets only variables that Herald reads (EnvSchema)', (name) => {
+  it('builds Herald only for the known replicas', () => {
+    const built = Object.entries(compose.services).filter(([, svc]) => svc.build !== undefined).map(([name]) => name);
+    expect(built.sort()).toEqual([...HERALDS, ...Object.keys(CLUSTER_HERALDS)].sort());
+  });
+
+  it.each([...HERALDS, ...Object.keys(CLUSTER_HERALDS)])('%s sets only variables that Herald reads (EnvSchema)', (name) => {
     const unknown = Object.keys(environment(service(name))).filter((key) => !KNOWN_ENV.has(key));
     expect(unknown, `not in EnvSchema (typo?): ${unknown.join(', ')}`).toEqual([]);
   });
@@ -128,6 +136,12 @@ describe('docker-compose.yml', () => {
     expect(HERALDS.flatMap((name) => hostPorts(service(name)))).toEqual(['8080', '8081']);
   });
 
+  it('uses no host port twice, across both profiles (a profile starts alongside the default services)', () => {
+    const ports = Object.values(compose.services).flatMap(hostPorts).filter((p) => p !== '');
+    expect(ports.length).toBeGreaterThan(0);
+    expect(new Set(ports).size).toBe(ports.length);
+  });
+
   it.each(HERALDS)('%s is built from this repository and waits for a healthy surrealdb', (name) => {
     const svc = service(name);
     const context = typeof svc.build === 'string' ? svc.build : svc.build?.context;
@@ -156,6 +170,66 @@ describe('docker-compose.yml', () => {
 
     expect(db.healthcheck?.disable).not.toBe(true);
     expect(db.healthcheck?.test).toBeDefined();
+  });
+});
+
+describe('docker-compose.yml, profile cluster', () => {
+  const command = (svc: Service) => (Array.isArray(svc.command) ? svc.command.join(' ') : svc.command ?? '');
+  const dependsOn = (svc: Service, on: string) => {
+    const deps = svc.depends_on;
+    return deps && !Array.isArray(deps) ? deps[on]?.condition : undefined;
+  };
+
+  it('puts PD, TiKV, two SurrealDB nodes and two Herald replicas in profile cluster, and nothing else', () => {
+    const inProfile = Object.entries(compose.services).filter(([, svc]) => svc.profiles !== undefined);
+    expect(inProfile.map(([name]) => name).sort()).toEqual([...CLUSTER].sort());
+    for (const [, svc] of inProfile) expect(svc.profiles).toEqual(['cluster']);
+    // `docker compose up` without --profile keeps today's default: one SurrealDB server and two replicas.
+    for (const name of ['surrealdb', ...HERALDS]) expect(service(name).profiles).toBeUndefined();
+  });
+
+  it('runs pinned PingCAP images, PD health-checked, TiKV registered with PD and started after it', () => {
+    const pd = service('pd');
+    const tikv = service('tikv');
+    expect(pd.image).toMatch(/^pingcap\/pd:v\d+\.\d+\.\d+$/);
+    expect(tikv.image).toBe(pd.image?.replace('/pd:', '/tikv:'));
+    expect(command(pd)).toContain('--client-urls=http://0.0.0.0:2379');
+    expect(command(pd)).toContain('--advertise-client-urls=http://pd:2379');
+    expect(pd.healthcheck?.test).toBeDefined();
+    expect(command(tikv)).toMatch(/--pd=(http:\/\/)?pd:2379\b/);
+    expect(dependsOn(tikv, 'pd')).toBe('service_healthy');
+  });
+
+  it.each(['surrealdb-1', 'surrealdb-2'])('%s runs the server image on the TiKV cluster through PD, health-checked, after PD and TiKV', (name) => {
+    const node = service(name);
+    expect(node.image).toBe(service('surrealdb').image);
+    expect(command(node)).toBe('start tikv://pd:2379');
+    expect(containerPorts(node)).toContain(8000);
+    expect(node.healthcheck?.test).toBeDefined();
+    expect(dependsOn(node, 'pd')).toBe('service_healthy');
+    expect(dependsOn(node, 'tikv')).toBeDefined();
+  });
+
+  it.each(Object.entries(CLUSTER_HERALDS))('%s talks to its own node (%s), waits for it to be healthy, and tails instead of LIVE', (name, node) => {
+    const svc = service(name);
+    const env = Object.fromEntries(Object.entries(environment(svc)).map(([k, v]) => [k, withDefaults(v)]));
+    const url = new URL(env.HERALD_DB_URL ?? '');
+    expect(url.protocol).toBe('ws:');
+    expect(url.hostname).toBe(node);
+    expect(containerPorts(service(node))).toContain(Number(url.port));
+    expect(dependsOn(svc, node)).toBe('service_healthy');
+    // A LIVE query only sees writes made through its own node (docs/deployment.md#cluster-profile).
+    expect(env.HERALD_LIVE_QUERY).toBe('off');
+    expect(env.HERALD_FEED_POLL_INTERVAL).toMatch(/^\d+(ms|s)$/);
+    const config = loadConfig(env);
+    expect(config.db.url).toBe(`ws://${node}:8000`);
+    expect(config.apiKeys.length).toBeGreaterThan(0);
+    expect(containerPorts(svc)).toEqual([DEFAULT_PORT]);
+  });
+
+  it('spreads the two replicas over the two nodes', () => {
+    const urls = Object.keys(CLUSTER_HERALDS).map((name) => withDefaults(environment(service(name)).HERALD_DB_URL ?? ''));
+    expect(new Set(urls).size).toBe(2);
   });
 });
 
