@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { createRequire } from 'node:module';
 import { Health, Ready } from '../schemas/health.js';
 import { newestSeq } from '../store/event-history.js';
-
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+import { HERALD_VERSION as version } from '../lib/version.js';
 
 const health: FastifyPluginAsyncTypebox = async (app) => {
   const started = Date.now();
