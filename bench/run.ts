@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost, webhooks, soak), or all
- * of them but soak (11 minutes; run it by name).
+ * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost, webhooks, soak, upgrade-v1),
+ * or all of them but soak (11 minutes) and upgrade-v1 (a one-off start-up cost); run those by name.
  * Each scenario starts its own servers as child processes on fresh temp dirs and stops them at the end.
  */
 import { execFileSync } from 'node:child_process';
@@ -11,6 +11,7 @@ import { runHistory } from './history.js';
 import { runLiveCost } from './live-cost.js';
 import { runPublish } from './publish.js';
 import { runSoak } from './soak.js';
+import { runUpgradeV1 } from './upgrade-v1.js';
 import { runWebhooks } from './webhooks.js';
 
 const SCENARIOS: Record<string, () => Promise<unknown>> = {
@@ -20,9 +21,10 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   'live-cost': runLiveCost,
   webhooks: runWebhooks,
   soak: runSoak,
+  'upgrade-v1': runUpgradeV1,
 };
 /** Run only when named. */
-const LONG = new Set(['soak']);
+const LONG = new Set(['soak', 'upgrade-v1']);
 
 const names = process.argv.slice(2).filter((a) => a !== '--');
 const unknown = names.filter((n) => !(n in SCENARIOS));
