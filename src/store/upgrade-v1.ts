@@ -24,11 +24,8 @@ interface V1Item {
 }
 const V1_REF_KINDS = { correlation_id: 'c', workflow_id: 'w', session_id: 's' } as const;
 
-/** Schema-1 indexes the upgrade does not scan: dropped first, so deleting a row does not update them. */
+/** Schema-1 indexes on the tables schema 2 shares: dropped first, so schema-2 rows get no entries in them. */
 const DROP_V1_INDEXES = `
-REMOVE INDEX IF EXISTS event_rseq ON event;
-REMOVE INDEX IF EXISTS event_type_key ON event;
-REMOVE INDEX IF EXISTS event_type_rkey ON event;
 REMOVE INDEX IF EXISTS event_ref_ref ON event_ref;
 REMOVE INDEX IF EXISTS event_expiry_at ON event_expiry;
 `;
