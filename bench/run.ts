@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost, webhooks, metrics-cost,
- * rate-limit, soak, disk), or all of them but soak and disk (over 10 minutes each; run them by name).
+ * rate-limit, soak, disk, upgrade-v1), or all of them but soak and disk (over 10 minutes each) and upgrade-v1 (a one-off
+ * start-up cost); run those by name.
  * Each scenario starts its own servers as child processes on fresh temp dirs and stops them at the end.
  */
 import { execFileSync } from 'node:child_process';
@@ -14,6 +15,7 @@ import { runMetricsCost } from './metrics-cost.js';
 import { runPublish } from './publish.js';
 import { runRateLimit } from './rate-limit.js';
 import { runSoak } from './soak.js';
+import { runUpgradeV1 } from './upgrade-v1.js';
 import { runWebhooks } from './webhooks.js';
 
 const SCENARIOS: Record<string, () => Promise<unknown>> = {
@@ -26,9 +28,10 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   'rate-limit': runRateLimit,
   soak: runSoak,
   disk: runDisk,
+  'upgrade-v1': runUpgradeV1,
 };
 /** Run only when named. */
-const LONG = new Set(['soak', 'disk']);
+const LONG = new Set(['soak', 'disk', 'upgrade-v1']);
 
 const names = process.argv.slice(2).filter((a) => a !== '--');
 const unknown = names.filter((n) => !(n in SCENARIOS));

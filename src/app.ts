@@ -36,8 +36,6 @@ export interface BuildOptions {
   spanExporter?: SpanExporter;
 }
 
-const STORE_MIGRATION_MARGIN_MS = 30_000;
-
 /** Composes Herald from its plugins. server.ts listens; tests call this with a mem:// or temp rocksdb URL. */
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -59,9 +57,10 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     forceCloseConnections: 'idle',
     frameworkErrors,
     clientErrorHandler,
-    // Opening the store after a crash (RocksDB replays its log) can take longer than Fastify's default 10 s
-    // on a busy host; HERALD_DB_CONNECT_TIMEOUT bounds the open, and migrations get the margin on top.
-    pluginTimeout: options.config.db.connectTimeoutMs + STORE_MIGRATION_MARGIN_MS,
+    // No plugin deadline: opening the store after a crash (RocksDB replays its log) took longer than Fastify's
+    // default 10 s on a busy host, and upgrading a 0.1.0 data directory takes minutes (docs/storage.md).
+    // HERALD_DB_CONNECT_TIMEOUT bounds the open itself.
+    pluginTimeout: 0,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(configPlugin, { config: options.config, ...(options.clock && { clock: options.clock }) });

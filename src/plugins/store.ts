@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { Surreal } from 'surrealdb';
 import { openConnection } from '../store/connection.js';
 import { migrate } from '../store/migrations.js';
+import { refuseNewerSchema, settleSchema } from '../store/schema-version.js';
 import { EventRepository } from '../store/event-repository.js';
 import { SubscriptionRepository } from '../store/subscription-repository.js';
 import { DeliveryRepository } from '../store/delivery-repository.js';
@@ -29,7 +30,9 @@ export interface StorePluginOptions {
 export default fp<StorePluginOptions>(
   async (app, opts) => {
     const db = opts.db ?? (await openConnection(app.config.db));
+    await refuseNewerSchema(db);
     await migrate(db);
+    await settleSchema(db, app.log);
     const ping = async (timeoutMs = 2000): Promise<boolean> => {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
