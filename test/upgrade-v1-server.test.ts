@@ -27,7 +27,7 @@ describe('a Herald 0.1.0 data directory, served after the upgrade', () => {
       for (const event of expected.history) {
         const res = await fetch(`${server.url}/events/${event.event_id}`);
         expect(res.status).toBe(200);
-        expect(await res.json()).toEqual({ event });
+        expect(await res.json()).toEqual(event);
       }
       const newest = (await (await fetch(`${server.url}/events?limit=5`)).json()) as { events: unknown[] };
       expect(newest.events).toEqual(expected.history.slice(-5).reverse());
