@@ -11,8 +11,12 @@ import { openConnection } from '../../src/store/connection.js';
 
 export function testConfig(env: Record<string, string> = {}): Config {
   // Many apps share one event loop in a test process: one app's start-up stalls every other's samples, so
-  // event-loop shedding is off unless a test turns it on (test/load-shedding.test.ts).
-  return loadConfig({ HERALD_DB_URL: 'mem://', LOG_LEVEL: 'silent', HERALD_CLEANUP_INTERVAL: '0', HERALD_SHED_EVENT_LOOP_DELAY: '0', ...env });
+  // event-loop shedding is off unless a test turns it on (test/load-shedding.test.ts). Every injected request
+  // comes from one address, so the rate limits are off too unless a test sets them (test/rate-limit.test.ts).
+  return loadConfig({
+    HERALD_DB_URL: 'mem://', LOG_LEVEL: 'silent', HERALD_CLEANUP_INTERVAL: '0', HERALD_SHED_EVENT_LOOP_DELAY: '0',
+    HERALD_RATE_LIMIT_PUBLISH: '0', HERALD_RATE_LIMIT_READ: '0', ...env,
+  });
 }
 
 /** A Herald app on its own mem:// database (or on `db` when given), on the system clock unless given one. */
