@@ -97,6 +97,9 @@ function childEnv(port: number, dataDir: string, overrides: Record<string, strin
     HOST: '127.0.0.1',
     HERALD_DB_URL: `rocksdb://${dataDir}`,
     LOG_LEVEL: 'warn',
+    // A test's load all comes from 127.0.0.1: the rate limits are off unless the test sets them.
+    HERALD_RATE_LIMIT_PUBLISH: '0',
+    HERALD_RATE_LIMIT_READ: '0',
     ...overrides,
   };
 }
