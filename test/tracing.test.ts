@@ -87,6 +87,26 @@ describe('with OpenTelemetry on', () => {
     await expect.poll(() => exporter.getFinishedSpans().some((s) => s.name === 'request')).toBe(true);
     expect(exporter.getFinishedSpans().filter((s) => s.name === 'request').map((s) => s.attributes['http.route'])).toEqual(['/events']);
   });
+
+  it('does not trace /livez and /readyz either', async () => {
+    exporter.reset();
+    await app.inject({ method: 'GET', url: '/livez' });
+    await app.inject({ method: 'GET', url: '/readyz' });
+    await app.inject({ method: 'GET', url: '/events?limit=1' });
+    await expect.poll(() => exporter.getFinishedSpans().some((s) => s.name === 'request')).toBe(true);
+    expect(exporter.getFinishedSpans().filter((s) => s.name === 'request').map((s) => s.attributes['http.route'])).toEqual(['/events']);
+  });
+
+  it('exports no span attribute carrying the ?token= API key', async () => {
+    exporter.reset();
+    await app.inject({ method: 'GET', url: '/events?limit=1&token=secret' });
+    await expect.poll(() => exporter.getFinishedSpans().some((s) => s.name === 'request')).toBe(true);
+    const request = exporter.getFinishedSpans().find((s) => s.name === 'request');
+    expect(String(request?.attributes['url.path'])).toContain('token=[redacted]');
+    for (const span of exporter.getFinishedSpans()) {
+      expect(JSON.stringify(span.attributes)).not.toContain('secret');
+    }
+  });
 });
 
 describe('with OpenTelemetry off', () => {

@@ -3,14 +3,36 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import type { TraceContext } from './context.js';
 
 /** How long shutdown waits for the last spans to be exported. */
 const SHUTDOWN_FLUSH_MS = 2000;
 
 /** Probes and scrapes would be most of the spans and say nothing. */
-const UNTRACED = new Set(['/metrics', '/health', '/api/health', '/ready']);
+const UNTRACED = new Set(['/metrics', '/health', '/api/health', '/ready', '/livez', '/readyz']);
+
+/** Browsers pass the API key as ?token= (WebSockets cannot set headers); the same pattern src/app.ts keeps out of the logs. */
+const TOKEN_PARAM = /([?&]token=)[^&]*/g;
+
+/**
+ * Rewrites `token=` in every string attribute (`url.path` carries the query string) before `inner` exports
+ * the span, so the API key never leaves the process.
+ */
+function redactingProcessor(inner: SpanProcessor): SpanProcessor {
+  return {
+    onStart: (span, parentContext) => inner.onStart(span, parentContext),
+    onEnd(span: ReadableSpan) {
+      const attributes = span.attributes as Record<string, unknown>;
+      for (const [key, value] of Object.entries(attributes)) {
+        if (typeof value === 'string' && value.includes('token=')) attributes[key] = value.replace(TOKEN_PARAM, '$1[redacted]');
+      }
+      inner.onEnd(span);
+    },
+    forceFlush: () => inner.forceFlush(),
+    shutdown: () => inner.shutdown(),
+  };
+}
 
 export interface Tracing {
   /** The @fastify/otel plugin: a span per request, the parent taken from an incoming `traceparent`. */
@@ -31,7 +53,7 @@ export function startTracing(kind: 'otlp' | 'console', exporter?: SpanExporter):
   const spanProcessor = exporter
     ? new SimpleSpanProcessor(exporter)
     : kind === 'console' ? new SimpleSpanProcessor(new ConsoleSpanExporter()) : new BatchSpanProcessor(new OTLPTraceExporter());
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [redactingProcessor(spanProcessor)] });
   // The W3C propagator and the AsyncLocalStorage context manager that @fastify/otel relies on are global.
   provider.register();
   const instrumentation = new FastifyOtelInstrumentation({
