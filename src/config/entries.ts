@@ -5,7 +5,7 @@
  *
  * To add a variable:
  * 1. Add one line where its value belongs (or a new group object), using the kind that reads it:
- *      `pollMs: duration('HERALD_FEED_POLL', '1s', 'How often … (`0` = never)', { floor: 1 }),`
+ *      `exampleMs: duration('HERALD_EXAMPLE_INTERVAL', '1s', 'How often … (`0` = never)', { floor: 1 }),`
  *    Kinds (./kinds.ts): `integer`, `duration` (→ ms), `bytes`, `flag` (→ boolean), `choice`, and `text`
  *    (optionally with a pattern and a parser for anything else). `{ minimum, maximum }` refuse a value out
  *    of range; `{ floor }` raises a smaller one to it. The doc is one line of Markdown: the README row.
@@ -70,7 +70,7 @@ export const entries = {
   cleanup: {
     intervalMs: duration('HERALD_CLEANUP_INTERVAL', '1h', 'How often expired events and retention are purged (`0` = never)'),
     retentionMs: duration('HERALD_RETENTION', '0', 'Delete events received longer ago than this (`0` = keep forever)'),
-    retentionMaxEvents: integer('HERALD_RETENTION_MAX_EVENTS', '0', 'Keep at most this many newest events (`0` = unlimited)'),
+    retentionMaxEvents: integer('HERALD_RETENTION_MAX_EVENTS', '0', 'Keep at least this many newest events, rounded up to whole segments: retention deletes whole segments only (`0` = unlimited)'),
   },
   shutdownTimeoutMs: duration('HERALD_SHUTDOWN_TIMEOUT', '10s', 'Graceful shutdown deadline before the process exits anyway'),
   webhooks: {

@@ -1,7 +1,8 @@
 /**
  * How far the live feed may trail the seq counter and still count as caught up. Commits show in the counter
- * before their notification arrives, and one batch request moves it by up to 1000 at once, so a working feed
- * is often a few thousand behind for a moment under bulk load; a stuck one falls further behind with every commit.
+ * before their notification arrives, and one group commit moves it by up to HERALD_COMMIT_MAX_EVENTS (at most
+ * 4096) at once, so a working feed is often a few thousand behind for a moment under bulk load; a stuck one falls
+ * further behind with every commit. 5000 covers one full group of 4096 with room to spare.
  */
 export const MAX_FEED_LAG = 5000;
 
