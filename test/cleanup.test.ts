@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { event, testApp } from './helpers/app.js';
+import { event, tempRocksDb, testApp } from './helpers/app.js';
+import { migrate } from '../src/store/migrations.js';
+import { SegmentPurge } from '../src/store/segment-purge.js';
+import { SegmentReads } from '../src/store/segment-reads.js';
+import { segmentId } from '../src/store/segment-rows.js';
 import { purgeOnce } from '../src/events/cleanup.js';
 
 let app: FastifyInstance;
@@ -86,5 +90,25 @@ describe('retention on segments', () => {
     // The id is free again: publishing it stores a new event.
     expect((await local.inject({ method: 'POST', url: '/events', payload: event({ event_id: key }) })).statusCode).toBe(201);
     await local.close();
+  });
+});
+
+describe('retention past a gap in the seq space', () => {
+  it('deletes the oldest segments when the seqs after the purge mark have none for more than a chunk', async () => {
+    const store = await tempRocksDb();
+    try {
+      await migrate(store.db);
+      // A 0.1.0 upgrade can leave a run of missing seqs longer than SEGMENT_MAX_EVENTS before the first segment.
+      const lasts = [5010, 5020, 5030];
+      await store.db.query('INSERT INTO segment $rows RETURN NONE', {
+        rows: lasts.map((last) => ({ id: segmentId(last), first: last - 9, last, docs: '[]', types: [], keys: [], at: 0 })),
+      }).collect();
+      const purge = new SegmentPurge(store.db, new SegmentReads(store.db));
+      await purge.oldest(5020, null);
+      expect((await new SegmentReads(store.db).endingIn(0, 10_000)).map((r) => r.last)).toEqual([5030]);
+      expect(await purge.purgedThrough()).toBe(5020);
+    } finally {
+      await store.dispose();
+    }
   });
 });

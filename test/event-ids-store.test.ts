@@ -49,6 +49,16 @@ describe('event ids on the segment layout', () => {
     expect(await countEvents(r.a)).toBe(before);
   });
 
+  it('answers a server id sent back to a replica whose cached counter predates it with the stored event', async () => {
+    await publish(r.b); // b caches the counter as of now
+    const first = (await publish(r.a, { payload: { n: 1 } })).json().event as Ev;
+    const before = await countEvents(r.a);
+    const again = await publish(r.b, { event_id: first.event_id, payload: { n: 2 } });
+    expect(again.statusCode).toBe(200);
+    expect(again.json().event).toEqual(first);
+    expect(await countEvents(r.a)).toBe(before);
+  });
+
   it('stores each client id once when instances race, and commits the rest of a group with fresh seqs', async () => {
     const ids = Array.from({ length: 6 }, () => randomUUID());
     const results = await Promise.all([

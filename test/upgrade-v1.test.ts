@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
@@ -27,6 +30,21 @@ afterAll(cleanupServers);
 const COPIES = 30;
 
 describe('upgrading a Herald 0.1.0 data directory', () => {
+  it('records schema 2 on a fresh database without going through the 0.1.0 upgrade', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }) as FastifyBaseLogger;
+    const db = await open(mkdtempSync(join(tmpdir(), 'herald-fresh-')));
+    try {
+      await migrate(db);
+      await settleSchema(db, log);
+      expect(lines.filter((l) => l.includes('upgrading storage schema'))).toEqual([]);
+      const [version] = await db.query<[number]>('RETURN herald_meta:schema.version').collect();
+      expect(version).toBe(2);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('moves every 0.1.0 event into exactly one segment with its seq and document, keeps counters, subscriptions and deliveries, and a second run changes nothing', async () => {
     const expected = fixtureExpectation();
     const db = await open(copyFixture());

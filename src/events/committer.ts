@@ -158,18 +158,24 @@ export class Committer {
   private async commitWithRetry(events: PreparedEvent[]): Promise<PublishResult[]> {
     const attempts = this.options.maxAttempts ?? 50;
     const clientIds = [...new Set(events.flatMap((e) => (e.event_id === null ? [] : [e.event_id])))];
-    let stored: Map<string, Event> | null = null;
+    const byKey = new Map<string, Event>();
+    let byServer = new Map<string, Event>();
+    let byServerUpper: number | null = null;
     for (let attempt = 1; ; attempt++) {
       try {
         this.lastSeq ??= await this.repo.seqUpperBound();
-        // Before the first attempt, only ids that may be stored without a key row (a server id sent back) are
-        // looked up; the commit itself refuses any other stored client id atomically (DuplicateKeyError).
-        stored ??= await this.repo.storedByServerId(clientIds, this.lastSeq);
-        return await this.commitOnce(events, this.lastSeq, stored);
+        // A server id sent back has no key row, so the commit cannot refuse it: it is looked up here, against
+        // the counter this attempt commits after. The cached counter may predate the id (another replica
+        // stored it), so the lookup is redone whenever the counter is re-read after a lost race.
+        if (byServerUpper !== this.lastSeq) {
+          byServer = await this.repo.storedByServerId(clientIds, this.lastSeq);
+          byServerUpper = this.lastSeq;
+        }
+        return await this.commitOnce(events, this.lastSeq, new Map([...byServer, ...byKey]));
       } catch (error) {
         if (error instanceof DuplicateKeyError) {
           // Another request or replica stored some of these ids: answer those with the stored events.
-          stored = new Map([...(stored ?? []), ...(await this.repo.storedByKey(clientIds))]);
+          for (const [id, event] of await this.repo.storedByKey(clientIds)) byKey.set(id, event);
         } else if (error instanceof SeqMovedError || isWriteConflict(error)) {
           this.lastSeq = null; // another writer committed: re-read the counter and take the seqs after it
         } else {

@@ -51,8 +51,14 @@ async function hasV1Data(db: Surreal): Promise<boolean> {
   const [counter, tables] = await db
     .query<[number | null | undefined, string[]]>('RETURN herald_seq:event.value; RETURN (INFO FOR DB).tables.keys()')
     .collect();
-  if (counter !== null && counter !== undefined) return true;
-  if (!tables.includes('event')) return false;
-  const [rows] = await db.query<[unknown[]]>('SELECT id FROM event LIMIT 1').collect();
+  // migrate() creates the counter at 0 on every database, a fresh one included, so only v1 rows or a counter
+  // that moved without any segment (0.1.0 after its events were all purged) mark a 0.1.0 database.
+  if (await hasRows(db, tables, 'event')) return true;
+  return typeof counter === 'number' && counter > 0 && !(await hasRows(db, tables, 'segment'));
+}
+
+async function hasRows(db: Surreal, tables: string[], table: 'event' | 'segment'): Promise<boolean> {
+  if (!tables.includes(table)) return false;
+  const [rows] = await db.query<[unknown[]]>(`SELECT id FROM ${table} LIMIT 1`).collect();
   return rows.length > 0;
 }

@@ -62,7 +62,13 @@ export class SegmentPurge {
     const purged = await this.purgedThrough();
     // Segments tile the seq space from the last purge up, and none spans more than SEGMENT_MAX_EVENTS seqs.
     // (The mark only moves up: UPDATE … WHERE, because an UPSERT's SET does not see the stored value.)
-    const rows = await this.reads.endingIn(purged, purged + SEGMENT_MAX_EVENTS);
+    let rows = await this.reads.endingIn(purged, purged + SEGMENT_MAX_EVENTS);
+    if (rows.length === 0) {
+      // Seqs past the mark may have no segment at all (runs a 0.1.0 upgrade left empty): start the chunk at the
+      // lowest segment still stored, or retention would stop at the gap for good.
+      const next = await this.reads.firstEndingAbove(purged);
+      if (next) rows = await this.reads.endingIn(next.first - 1, next.first - 1 + SEGMENT_MAX_EVENTS);
+    }
     const due = (row: SegmentRow) => row.last <= maxSeq || (committedBefore !== null && row.at < committedBefore);
     const doomed: SegmentRow[] = [];
     for (const row of rows) {

@@ -1,6 +1,6 @@
 import { BoundExcluded, BoundIncluded, RecordIdRange, type RecordId, type Surreal } from 'surrealdb';
 import {
-  REF_KINDS, SEGMENT_MAX_EVENTS, eventKeyId, segmentId, type EventKeyRow, type RefField, type SegTypeRow, type SegmentRow,
+  REF_KINDS, SEGMENT_MAX_EVENTS, SEQ_MAX, eventKeyId, segmentId, type EventKeyRow, type RefField, type SegTypeRow, type SegmentRow,
 } from './segment-rows.js';
 
 /** Spans probed in turn for the segment holding a seq: a bounded range costs per key in it, LIMIT or not. */
@@ -20,6 +20,14 @@ export class SegmentReads {
       .query<[SegmentRow[]]>('SELECT * FROM $range', { range: new RecordIdRange('segment', new BoundExcluded(from), new BoundIncluded(to)) })
       .collect();
     return rows;
+  }
+
+  /** The lowest segment ending above `from`, however far above: a 0.1.0 upgrade can leave long gaps. */
+  async firstEndingAbove(from: number): Promise<SegmentRow | undefined> {
+    const [rows] = await this.db
+      .query<[SegmentRow[]]>('SELECT * FROM $range LIMIT 1', { range: new RecordIdRange('segment', new BoundExcluded(from), new BoundIncluded(SEQ_MAX)) })
+      .collect();
+    return rows[0];
   }
 
   /** The segment holding `seq`, or undefined when no stored segment does (not committed yet, or deleted). */
