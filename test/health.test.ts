@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { event, testApp } from './helpers/app.js';
 
@@ -18,6 +18,19 @@ describe('health and readiness', () => {
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ status: 'ok', store: { status: 'up', engine: 'mem' } });
       expect(res.json().last_seq).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('reports the last seq from the counter without reading any segment', async () => {
+    const published = (await app.inject({ method: 'POST', url: '/events', payload: event() })).json().event as { seq: number };
+    const reads = app.store.events.reads;
+    const spies = (['endingIn', 'byIds', 'covering', 'typeRows', 'refs'] as const).map((m) => vi.spyOn(reads, m));
+    try {
+      const res = await app.inject({ url: '/health' });
+      expect(res.json().last_seq).toBe(published.seq);
+      for (const spy of spies) expect(spy).not.toHaveBeenCalled();
+    } finally {
+      for (const spy of spies) spy.mockRestore();
     }
   });
 
