@@ -6,20 +6,13 @@
  *
  * Env: BENCH_DURATION (seconds per measured run, default 10), BENCH_WARMUP (seconds, default 2).
  */
-import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { defineMetrics } from '../src/metrics/definitions.js';
 import { measure, type LoadResult } from './publish.js';
-import { fmt, fmtInt, printTable, publishBody, startCeiling, startHerald, stopChild, type Child, type HeraldChild } from './lib.js';
+import { fmt, fmtInt, printTable, processCpuSeconds, publishBody, startCeiling, startHerald, stopChild, type Child, type HeraldChild } from './lib.js';
 
 const CONNECTIONS = 64;
 const SCRAPE_EVERY_MS = 1000;
-
-/** User + system CPU seconds of a process (Linux /proc/<pid>/stat, fields 14 and 15 in clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 type Run = LoadResult & { scrapes: number; cpuMsPerRequest: number };
 
@@ -40,9 +33,9 @@ async function heraldRun(metrics: boolean, body: string): Promise<Run> {
       }
     })();
     const pid = herald.proc.pid as number;
-    const cpuBefore = cpuSeconds(pid);
+    const cpuBefore = processCpuSeconds(pid);
     const result = await measure(`herald, metrics ${metrics ? 'on' : 'off'}`, `${url}/events`, body, CONNECTIONS);
-    const cpu = cpuSeconds(pid) - cpuBefore;
+    const cpu = processCpuSeconds(pid) - cpuBefore;
     scraping = false;
     await scraper;
     // measure() includes a warm-up run: count its requests too (at the measured rate) so CPU is per request.

@@ -13,10 +13,9 @@
  *      `NAME=value,NAME=value`, e.g. `SURREAL_ROCKSDB_WRITE_BUFFER_SIZE=134217728` to compare settings).
  *      `BENCH_SOAK_DURATION=60 npm run bench -- soak` is the short version.
  */
-import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { Pool, request } from 'undici';
-import { fmt, fmtInt, percentile, printTable, publishBody, sleep, startCeiling, startHerald, stopChild, type Child, type HeraldChild } from './lib.js';
+import { fmt, fmtInt, percentile, printTable, publishBody, rssMb, sleep, startCeiling, startHerald, stopChild, type Child, type HeraldChild } from './lib.js';
 
 const knob = (name: string, fallback: number) => Number(process.env[`BENCH_SOAK_${name}`] ?? fallback);
 const DURATION_S = knob('DURATION', 600);
@@ -29,12 +28,6 @@ const MAX_IN_FLIGHT = 256;
 function extraEnv(): Record<string, string> {
   const text = process.env.BENCH_SOAK_ENV ?? '';
   return Object.fromEntries(text.split(',').filter(Boolean).map((pair) => pair.split('=', 2) as [string, string]));
-}
-
-/** Resident set of a process in MB, from /proc/<pid>/status (VmRSS is in kB). */
-function rssMb(pid: number): number {
-  const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
 /** Counts Herald's log lines as they come: live-feed repairs (and the events they read) and error-level lines. */

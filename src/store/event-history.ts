@@ -195,9 +195,3 @@ function mergeStreams(streams: StreamResult[], req: HistoryRequest): HistoryPage
   }
   return { events: known, next_cursor: safe === null ? null : String(safe) };
 }
-
-/** The seq of the newest stored, unexpired event; 0 for an empty store. */
-export async function newestSeq(repo: EventRepository): Promise<number> {
-  const page = await readHistory(repo, { filter: { types: [] }, order: 'desc', after: 0, before: SEQ_MAX, limit: 1 });
-  return page.events[0]?.seq ?? 0;
-}
