@@ -72,11 +72,17 @@ export function compileFilter(node: FilterNode): EventPredicate {
       const parts = node.nodes.map(compileFilter);
       if (parts.length === 0) return () => true;
       if (parts.length === 1) return parts[0] as EventPredicate;
-      return (e) => parts.every((p) => p(e));
+      return (e) => {
+        for (const p of parts) if (!p(e)) return false;
+        return true;
+      };
     }
     case 'or': {
       const parts = node.nodes.map(compileFilter);
-      return (e) => parts.some((p) => p(e));
+      return (e) => {
+        for (const p of parts) if (p(e)) return true;
+        return false;
+      };
     }
   }
 }
