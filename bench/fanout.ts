@@ -14,6 +14,9 @@
  *   3. 1000 clients: rates 25, 50, 100, … doubling until a run is not sustained, then one rate halfway
  *      between the last sustained and the first failed. Sustained = publish rate achieved within 5%,
  *      delivered/expected ≥ 0.95, deliveries/s ≥ 0.95 × rate × clients, p99 < 1 s, no socket closed.
+ *   4. 100 clients each holding a 5-condition filter (docs/filters.md) that every bench event meets, against the
+ *      same with type-only subscriptions (the ceiling of this scenario), at BENCH_FANOUT_S4_RATE (default 1000)
+ *      events/s: filtered deliveries/s ÷ type-only deliveries/s, target ≥ 0.9.
  *
  * The machine is shared (other engineers run test suites on the same 2 cores): before each run the bench waits
  * (up to BENCH_FANOUT_QUIET_WAIT s) for the rest of the machine to use < 25% of a core, measures what the rest
@@ -44,6 +47,12 @@ const FIXED_RATES = process.env.BENCH_FANOUT_RATES?.split(',').map(Number);
 const S3_CLIENTS = Number(process.env.BENCH_FANOUT_S3_CLIENTS ?? 1000);
 const S1_REPEAT = Number(process.env.BENCH_FANOUT_S1_REPEAT ?? 1);
 const S1_TARGET_P99_MS = 25;
+const S4_RATE = Number(process.env.BENCH_FANOUT_S4_RATE ?? 1000);
+/** Five conditions that every bench event meets, so both sides of scenario 4 deliver the same frames. */
+const S4_FILTER = {
+  source: 'bench', priority: { $in: ['normal', 'high'] }, 'payload.task': { $prefix: 'summarize' },
+  'payload.pct': { $gte: 30 }, 'payload.message': { $exists: true },
+};
 const PUBLISH_CONNECTIONS = 16;
 const MAX_INFLIGHT = 256;
 const EVENT_TYPE = 'bench_fanout';
@@ -306,6 +315,8 @@ export interface RunResult {
   serverCpuPct: number;
   clientCpuPct: number;
   publisherCpuPct: number;
+  /** Extra upgrade query of the sockets (scenario 4's filter), '' for type-only. */
+  query: string;
   /** CPU the rest of the machine used meanwhile (other engineers' tests), in % of one core. */
   foreignCpuPct: number;
   loadAvg: number;
@@ -341,11 +352,11 @@ function collectWarnings(child: Child): string[] {
 }
 
 /** A run, repeated (up to RETRIES more times) when the rest of the machine took more than BUSY_RETRY_PCT of a core meanwhile. */
-async function oneRun(target: Target, clientCount: number, rate: number, seconds: number): Promise<RunResult> {
+async function oneRun(target: Target, clientCount: number, rate: number, seconds: number, query = ''): Promise<RunResult> {
   let result: RunResult | undefined;
   for (let attempt = 0; attempt <= RETRIES; attempt++) {
     await waitQuiet(QUIET_CPU_PCT, QUIET_WAIT_S);
-    const r = await measuredRun(target, clientCount, rate, seconds);
+    const r = await measuredRun(target, clientCount, rate, seconds, query);
     if (!result || r.foreignCpuPct < result.foreignCpuPct) result = r;
     if (r.foreignCpuPct <= BUSY_RETRY_PCT) break;
     if (attempt < RETRIES) console.log(`          (other processes used ${fmt(r.foreignCpuPct, 0)}% of a core during the run; repeating it)`);
@@ -354,14 +365,14 @@ async function oneRun(target: Target, clientCount: number, rate: number, seconds
   return result as RunResult;
 }
 
-async function measuredRun(target: Target, clientCount: number, rate: number, seconds: number): Promise<RunResult> {
+async function measuredRun(target: Target, clientCount: number, rate: number, seconds: number, query: string): Promise<RunResult> {
   let server: Child | undefined;
   let clients: Clients | undefined;
   let pool: Pool | undefined;
   try {
     server = target === 'herald' ? await startHerald() : await startCeiling('bench/ceiling-ws-server.ts');
     const warnings = collectWarnings(server);
-    clients = await Clients.start(`ws://127.0.0.1:${server.port}/events?types=${EVENT_TYPE}`, clientCount);
+    clients = await Clients.start(`ws://127.0.0.1:${server.port}/events?types=${EVENT_TYPE}${query}`, clientCount);
     if (clients.ready.open !== clientCount) throw new Error(`only ${clients.ready.open} of ${clientCount} sockets opened`);
     pool = new Pool(server.baseUrl, { connections: PUBLISH_CONNECTIONS, pipelining: 1 });
     const clock = await clients.clockOffset();
@@ -408,7 +419,7 @@ async function measuredRun(target: Target, clientCount: number, rate: number, se
     const sustained = pub.achievedRate >= 0.95 * rate && pub.failed === 0 && deliveredRatio >= 0.95 &&
       deliveriesPerSec >= 0.95 * rate * clientCount && report.p99 < P99_LIMIT_MS && closed === 0;
     const result: RunResult = {
-      target, clients: clientCount, rate, seconds, publish: pub, report, expected, deliveredRatio, deliveriesPerSec,
+      target, clients: clientCount, rate, seconds, query, publish: pub, report, expected, deliveredRatio, deliveriesPerSec,
       rssMb: mem.rss, peakRssMb: mem.peak, serverCpuPct, clientCpuPct, publisherCpuPct, foreignCpuPct, loadAvg: loadavg()[0] ?? Number.NaN, clockOffsetMs: clock.offsetMs, clockRttMs: clock.rttMs,
       sustained, serverWarnings: [...warnings],
     };
@@ -424,7 +435,7 @@ async function measuredRun(target: Target, clientCount: number, rate: number, se
 function printRun(r: RunResult): void {
   const c = r.report;
   const closes = Object.entries(c.closes).map(([code, n]) => `${n}×${code}`).join(', ') || 'none';
-  console.log(`  ${r.target.padEnd(7)} ${fmtInt(r.rate)} ev/s × ${fmtInt(r.clients)} clients, ${r.seconds} s: ` +
+  console.log(`  ${r.target.padEnd(7)}${r.query ? ' (filter)' : ''} ${fmtInt(r.rate)} ev/s × ${fmtInt(r.clients)} clients, ${r.seconds} s: ` +
     `p50 ${fmt(c.p50)} ms, p99 ${fmt(c.p99)} ms, max ${fmt(c.max)} ms; ${fmtInt(r.deliveriesPerSec)} deliveries/s; ` +
     `delivered ${fmtInt(c.delivered)}/${fmtInt(r.expected)} (${fmt(r.deliveredRatio * 100, 2)}%); RSS ${fmt(r.rssMb, 0)} MB (peak ${fmt(r.peakRssMb, 0)}); ` +
     `${r.sustained ? 'sustained' : 'NOT sustained'}`);
@@ -469,7 +480,7 @@ const best = (runs: RunResult[]) =>
 function row(label: string, r: RunResult): string[] {
   const closes = Object.values(r.report.closes).reduce((a, b) => a + b, 0);
   return [
-    label, r.target, fmtInt(r.rate), fmtInt(r.clients), fmt(r.report.p50), fmt(r.report.p99), fmt(r.report.max),
+    label, `${r.target}${r.query ? '+filter' : ''}`, fmtInt(r.rate), fmtInt(r.clients), fmt(r.report.p50), fmt(r.report.p99), fmt(r.report.max),
     fmtInt(r.deliveriesPerSec), `${fmtInt(r.report.delivered)}/${fmtInt(r.expected)}`, fmt(r.rssMb, 0),
     fmt(r.serverCpuPct, 0), fmt(r.clientCpuPct, 0), fmt(r.foreignCpuPct, 0), String(closes), r.sustained ? 'yes' : 'no',
   ];
@@ -479,6 +490,7 @@ export interface FanoutReport {
   s1?: { ceiling: RunResult; herald: RunResult[] };
   s2?: { ceiling: RunResult; herald: RunResult };
   s3?: { ceiling: RunResult[]; herald: RunResult[] };
+  s4?: { typeOnly: RunResult; filtered: RunResult };
 }
 
 export async function runFanout(): Promise<FanoutReport> {
@@ -511,6 +523,14 @@ export async function runFanout(): Promise<FanoutReport> {
     const herald = await rateSearch('herald', S3_CLIENTS);
     report.s3 = { ceiling, herald };
     for (const r of [...ceiling, ...herald]) rows.push(row('3', r));
+  }
+
+  if (SCENARIOS.has('4')) {
+    console.log(`\n-- scenario 4: ${S4_RATE} events/s → 100 clients, type-only subscriptions, then each with a 5-condition filter`);
+    const typeOnly = await oneRun('herald', 100, S4_RATE, DURATION);
+    const filtered = await oneRun('herald', 100, S4_RATE, DURATION, `&filter=${encodeURIComponent(JSON.stringify(S4_FILTER))}`);
+    report.s4 = { typeOnly, filtered };
+    rows.push(row('4', typeOnly), row('4', filtered));
   }
 
   console.log('\nResults (fan-out):');
@@ -546,6 +566,12 @@ export async function runFanout(): Promise<FanoutReport> {
     console.log(`  scenario 3: peak deliveries/s over all steps: Herald ${fmtInt(peak(report.s3.herald))}, ceiling ${fmtInt(peak(report.s3.ceiling))} (ratio ${fmt(peak(report.s3.herald) / peak(report.s3.ceiling), 3)})`);
     const maxRss = Math.max(...report.s3.herald.map((r) => r.rssMb));
     console.log(`  scenario 3: Herald RSS max over steps ${fmt(maxRss, 0)} MB`);
+  }
+  if (report.s4) {
+    const { typeOnly, filtered } = report.s4;
+    const ratio = filtered.deliveriesPerSec / typeOnly.deliveriesPerSec;
+    console.log(`  scenario 4: filtered / type-only deliveries/s = ${fmtInt(filtered.deliveriesPerSec)} / ${fmtInt(typeOnly.deliveriesPerSec)} = ${fmt(ratio, 3)} (target ≥ 0.9: ${verdict(ratio >= 0.9)}); ` +
+      `server CPU ${fmt(filtered.serverCpuPct, 0)}% vs ${fmt(typeOnly.serverCpuPct, 0)}%`);
   }
   return report;
 }

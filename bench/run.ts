@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, live-cost, webhooks, metrics-cost,
+ * `npm run bench [-- scenario...]`: runs the named scenarios (publish, history, fanout, filter-cost, live-cost, webhooks, metrics-cost,
  * rate-limit, soak, disk, upgrade-v1), or all of them but soak and disk (over 10 minutes each) and upgrade-v1 (a one-off
  * start-up cost); run those by name.
  * Each scenario starts its own servers as child processes on fresh temp dirs and stops them at the end.
@@ -9,6 +9,7 @@ import { cpus, loadavg, release } from 'node:os';
 import { ROOT } from './lib.js';
 import { runFanout } from './fanout.js';
 import { runDisk } from './disk.js';
+import { runFilterCost } from './filter-cost.js';
 import { runHistory } from './history.js';
 import { runLiveCost } from './live-cost.js';
 import { runMetricsCost } from './metrics-cost.js';
@@ -22,6 +23,7 @@ const SCENARIOS: Record<string, () => Promise<unknown>> = {
   publish: runPublish,
   history: runHistory,
   fanout: runFanout,
+  'filter-cost': runFilterCost,
   'live-cost': runLiveCost,
   webhooks: runWebhooks,
   'metrics-cost': runMetricsCost,

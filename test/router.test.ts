@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Event } from '../src/schemas/event.js';
 import { Router, type EventSink, type Routable } from '../src/stream/router.js';
-import { streamMatcher } from '../src/stream/filter.js';
+import { and } from '../src/events/filter.js';
+import { compileSelection, subscriptionSelection } from '../src/events/selection.js';
 
 const event = (eventType: string, seq: number): Event => ({
   event_id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, event_type: eventType, source: 's', target: null,
@@ -15,7 +16,7 @@ function harness() {
   const sink: EventSink = { offer: (e, matched) => offers.push({ seq: e.seq, matched }) };
   const tests = new Map<Routable, number>();
   const subscription = (eventTypes: string[]): Routable => {
-    const predicate = streamMatcher({ eventTypes, filters: {} });
+    const predicate = compileSelection(subscriptionSelection(eventTypes, and()));
     const sub: Routable = {
       eventTypes,
       connection: sink,

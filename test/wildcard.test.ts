@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { wildcardMatcher } from '../src/lib/wildcard.js';
-import { typeMatcher } from '../src/store/event-history.js';
+import { typeMatcher } from '../src/events/selection.js';
 
 /** The obvious translation, `*` → `.*`: right, but backtracking — an oracle for short inputs only. */
 const oracle = (pattern: string, text: string) =>

@@ -7,7 +7,8 @@ function orderOf(options: HistoryOptions): 'asc' | 'desc' {
 }
 
 export function historyPage(http: HttpClient, options: HistoryOptions): Promise<HistoryPage> {
-  return http.request<HistoryPage>('GET', '/events', { query: options });
+  const { filter, ...rest } = options;
+  return http.request<HistoryPage>('GET', '/events', { query: { ...rest, ...(filter !== undefined && { filter: JSON.stringify(filter) }) } });
 }
 
 /**

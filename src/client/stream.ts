@@ -2,7 +2,7 @@ import type { ControlFrame, SubscribeMessage } from '../schemas/stream.js';
 import { retryDelay, type ReconnectOptions } from './backoff.js';
 import { HeraldError } from './errors.js';
 import type { HttpClient } from './http.js';
-import type { HeraldEvent, HistoryPage, StreamFilters } from './types.js';
+import type { Filter, HeraldEvent, HistoryPage, StreamFilters } from './types.js';
 import { frameText, type WebSocketConstructor, type WebSocketLike } from './websocket.js';
 
 export type StreamState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -32,6 +32,8 @@ export interface SubscribeOptions {
   eventTypes?: readonly string[];
   /** source, target, priority, workflow_id, session_id, correlation_id, `payload.<path>` equality. */
   filters?: StreamFilters;
+  /** A filter of docs/filters.md, ANDed with `filters`. */
+  filter?: Filter;
   /** Deliver the stored events after this seq first. Absent: events from the moment of subscribing. */
   after?: number;
   reconnect?: ReconnectOptions;
@@ -136,6 +138,7 @@ export class ResumableStream implements StreamHandle {
         id: SUBSCRIPTION_ID,
         ...(this.options.eventTypes?.length && { event_types: [...this.options.eventTypes] }),
         ...(this.options.filters && { filters: this.options.filters }),
+        ...(this.options.filter && { filter: this.options.filter }),
         ...(this.lastSeq !== undefined && { after: this.lastSeq }),
       };
       socket.send(JSON.stringify(message));

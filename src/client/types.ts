@@ -6,6 +6,7 @@
 import type { Static } from 'typebox';
 import type { Event, EventInput, HistoryPage, HistoryQuery, Priority } from '../schemas/event.js';
 import type { StreamFilters } from '../schemas/stream.js';
+import type { Filter } from '../schemas/filter.js';
 import type {
   Subscription, SubscriptionInput, SubscriptionPatch, SubscriptionWithSecret,
 } from '../schemas/subscription.js';
@@ -16,7 +17,7 @@ import type {
 /** A stored event (`Event` on the server; renamed so it does not shadow the DOM's `Event` in browser code). */
 export type HeraldEvent = Event;
 export type {
-  Delivery, DeliveryDetail, DeliveryPage, DeliveryStatus, EventInput, HistoryPage, Priority, ReplayInput, StreamFilters,
+  Delivery, DeliveryDetail, DeliveryPage, DeliveryStatus, EventInput, Filter, HistoryPage, Priority, ReplayInput, StreamFilters,
   Subscription, SubscriptionInput, SubscriptionPatch,
 };
 
@@ -35,7 +36,9 @@ type Seq = number | string;
  * `GET /events` parameters. Lists may be given as arrays; `limit` is the page size (the iterator keeps
  * fetching pages until the history ends, so stop early with `break`).
  */
-export type HistoryOptions = Omit<Partial<HistoryQuery>, 'types' | 'priority' | 'after' | 'before' | 'token'> & {
+export type HistoryOptions = Omit<Partial<HistoryQuery>, 'types' | 'priority' | 'after' | 'before' | 'token' | 'filter'> & {
+  /** A filter of docs/filters.md, sent as `filter=` JSON. */
+  filter?: Filter;
   types?: string | readonly string[];
   priority?: Priority | readonly Priority[];
   after?: Seq;

@@ -2,11 +2,10 @@ import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { makeAjv } from '../lib/validation.js';
-import type { HistoryQuery } from '../schemas/event.js';
 import { CLIENT_MESSAGES, CloseCode } from '../schemas/stream.js';
 import { Connection, type StreamContext } from '../stream/connection.js';
 import { newStreamStats, type StreamStats } from '../stream/stats.js';
-import { specFromQuery } from '../stream/filter.js';
+import { subscriptionSelection } from '../events/selection.js';
 import { LiveFeed, REPAIR_AFTER_MS } from '../stream/live-feed.js';
 import { Router } from '../stream/router.js';
 
@@ -72,11 +71,12 @@ export default fp(
         const connection = new Connection(socket, context, request.scopes, () => app.publishMessageWait(request));
         connections.add(connection);
         socket.on('close', () => connections.delete(connection));
-        const query = request.query as HistoryQuery;
-        const spec = specFromQuery(query);
+        const query = request.query as { after?: string };
+        const asked = request.historyRequest?.selection;
         const after = query.after === undefined ? undefined : Number(query.after);
-        if (after !== undefined || spec.eventTypes.length > 0 || Object.keys(spec.filters).length > 0) {
-          connection.subscribeFromQuery(spec, after);
+        // The shortcuts' and filter's conditions, if any, are the filter's top-level AND.
+        if (asked && (after !== undefined || asked.types.length > 0 || asked.filter.kind !== 'and' || asked.filter.nodes.length > 0)) {
+          connection.subscribeFromQuery(subscriptionSelection(asked.types, asked.filter), after);
         }
       },
     } satisfies Stream);

@@ -6,12 +6,21 @@ import { BatchInput, Event, EventInput, EventParams, HistoryPage, HistoryQuery }
 import { prepareEvent } from '../events/prepare.js';
 import { HttpError } from '../lib/http-error.js';
 import { isExpired } from '../store/segment-rows.js';
-import { parseHistoryQuery, readHistory } from '../store/event-history.js';
+import { parseHistoryQuery, readHistory, type HistoryRequest } from '../store/event-history.js';
+import { orBadRequest } from '../events/filter.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** GET /events' query, parsed once for whichever answer it gets (history page or live stream). */
+    historyRequest?: HistoryRequest;
+  }
+}
 
 const EventEnvelope = Type.Object({ event: Event }, { $id: 'EventEnvelope' });
 const EventsEnvelope = Type.Object({ events: Type.Array(Event) }, { $id: 'EventList' });
 
 const events: FastifyPluginAsyncTypebox = async (app) => {
+  app.decorateRequest('historyRequest', undefined);
   app.post('/events', {
     config: { scope: 'publish' },
     bodyLimit: app.config.bodyLimit,
@@ -62,7 +71,11 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
       querystring: HistoryQuery,
       response: { 200: HistoryPage, ...errorResponses() },
     },
-    handler: async (request) => readHistory(app.store.events, parseHistoryQuery(request.query)),
+    // Before the upgrade too, so a bad filter is a 400 rather than an error after the socket opened.
+    preHandler: async (request) => {
+      request.historyRequest = orBadRequest(() => parseHistoryQuery(request.query));
+    },
+    handler: async (request) => readHistory(app.store.events, request.historyRequest as HistoryRequest),
     // The same path upgrades to the live stream (`GET /events` with `Upgrade: websocket`, docs/websocket.md).
     wsHandler: (socket, request) => app.stream.accept(socket, request),
   });

@@ -9,6 +9,7 @@ import {
 import { ReplayInput, ReplayResult } from '../schemas/delivery.js';
 import { replay } from '../webhooks/replay.js';
 import { HttpError } from '../lib/http-error.js';
+import { orBadRequest, parseFilter } from '../events/filter.js';
 import { generateSecret } from '../webhooks/signer.js';
 import { UnsafeUrlError, checkCallbackUrl } from '../webhooks/url-guard.js';
 
@@ -32,6 +33,7 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
     schema: { summary: 'Create a subscription; its secret is shown once', body: SubscriptionInput, response: { 201: SubscriptionWithSecret, ...errorResponses(...BODY_ERRORS, 422) } },
   }, async (request, reply) => {
     const body = request.body;
+    if (body.filter !== undefined) orBadRequest(() => parseFilter(body.filter));
     await guard(body.callback_url);
     const now = new Date().toISOString();
     const subscription = {
@@ -39,6 +41,7 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
       subscriber_name: body.subscriber_name,
       event_types: [...new Set(body.event_types ?? [])],
       filters: body.filters ?? {},
+      filter: body.filter ?? {},
       callback_url: body.callback_url ?? null,
       is_active: body.is_active ?? true,
       created_at: now,
@@ -68,6 +71,7 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
     schema: { summary: 'Change a subscription', params: SubscriptionParams, body: SubscriptionPatch, response: { 200: Subscription, ...errorResponses(404, ...BODY_ERRORS, 422) } },
   }, async (request) => {
     const { id } = request.params;
+    if (request.body.filter !== undefined) orBadRequest(() => parseFilter(request.body.filter));
     if (!(await repo.get(id))) throw notFound(id);
     await guard(request.body.callback_url);
     const changes = {

@@ -108,6 +108,8 @@ export const HistoryQuery = Type.Object(
     correlation_id: Type.Optional(Uuid),
     workflow_id: Type.Optional(Uuid),
     session_id: Type.Optional(Uuid),
+    /** A filter as URL-encoded JSON (docs/filters.md), ANDed with the shortcuts above. */
+    filter: Type.Optional(Type.String({ description: 'A filter as JSON (docs/filters.md), combined with the other conditions by AND' })),
     since: Type.Optional(DateTime),
     until: Type.Optional(DateTime),
     after: Type.Optional(Type.String({ pattern: SEQ_PATTERN })),

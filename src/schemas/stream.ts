@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Uuid } from './common.js';
+import { Filter } from './filter.js';
 import { EventInput, EventTypeFilter, Priority, SEQ_PATTERN } from './event.js';
 
 /** Filter numbers stay within ±(2^53 − 1): larger ones are not exact in JSON and the store cannot encode them. */
@@ -10,7 +11,7 @@ const Scalar = Type.Union([
   Type.Null(),
 ]);
 
-/** Subscription filters; `payload.<path>` keys compare one payload value for equality. */
+/** The older `filters` shortcut: each key is one equality test of the filter language (docs/filters.md#shortcuts). */
 export const StreamFilters = Type.Object(
   {
     source: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
@@ -34,6 +35,7 @@ export const SubscribeMessage = Type.Object(
     id: MessageId,
     event_types: Type.Optional(Type.Array(EventTypeFilter, { maxItems: 100 })),
     filters: Type.Optional(StreamFilters),
+    filter: Type.Optional(Filter),
     after: Type.Optional(Cursor),
   },
   { additionalProperties: false },

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import { Nullable, Uuid } from './common.js';
 import { EventTypeFilter } from './event.js';
 import { StreamFilters } from './stream.js';
+import { Filter } from './filter.js';
 
 const EventTypes = Type.Array(EventTypeFilter, { maxItems: 100 });
 const CallbackUrl = Type.String({ minLength: 1, maxLength: 2048 });
@@ -12,6 +13,7 @@ export const SubscriptionInput = Type.Object(
     subscriber_name: Type.String({ minLength: 1, maxLength: 256 }),
     event_types: Type.Optional(EventTypes),
     filters: Type.Optional(StreamFilters),
+    filter: Type.Optional(Filter),
     callback_url: Type.Optional(Nullable(CallbackUrl)),
     secret: Type.Optional(Secret),
     is_active: Type.Optional(Type.Boolean()),
@@ -25,6 +27,7 @@ export const SubscriptionPatch = Type.Object(
     subscriber_name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     event_types: Type.Optional(EventTypes),
     filters: Type.Optional(StreamFilters),
+    filter: Type.Optional(Filter),
     callback_url: Type.Optional(Nullable(CallbackUrl)),
     is_active: Type.Optional(Type.Boolean()),
   },
@@ -38,6 +41,8 @@ export const Subscription = Type.Object({
   subscriber_name: Type.String(),
   event_types: Type.Array(Type.String()),
   filters: Type.Record(Type.String(), Type.Unknown()),
+  /** `{}` (every event) when none was given. */
+  filter: Filter,
   callback_url: Nullable(Type.String()),
   is_active: Type.Boolean(),
   created_at: Type.String(),

@@ -1,5 +1,5 @@
-import type { Event, HistoryPage, HistoryQuery, Priority } from '../schemas/event.js';
-import { wildcardMatcher } from '../lib/wildcard.js';
+import type { Event, HistoryPage, HistoryQuery } from '../schemas/event.js';
+import { compileSelection, indexedId, selectionFromQuery, typeMatcher, type Selection } from '../events/selection.js';
 import type { EventRepository } from './event-repository.js';
 import { SegmentDocs, globalSource, refSource, typeSource, type HistorySource } from './history-sources.js';
 import { SEQ_MAX, isExpired } from './segment-rows.js';
@@ -11,21 +11,8 @@ const MAX_TYPE_STREAMS = 16;
 
 export type Order = 'asc' | 'desc';
 
-/** The filters of GET /events after parsing; the WebSocket resume path reuses them. */
-export interface HistoryFilter {
-  types: string[];
-  source?: string;
-  target?: string;
-  priorities?: Priority[];
-  correlation_id?: string;
-  workflow_id?: string;
-  session_id?: string;
-  since?: number;
-  until?: number;
-}
-
 export interface HistoryRequest {
-  filter: HistoryFilter;
+  selection: Selection;
   order: Order;
   /** Exclusive seq bounds. */
   after: number;
@@ -33,46 +20,13 @@ export interface HistoryRequest {
   limit: number;
 }
 
+/** GET /events' query: the selection (throws a FilterError for a bad `filter=`) and the cursor, order and limit. */
 export function parseHistoryQuery(query: HistoryQuery): HistoryRequest {
   const after = query.after === undefined ? 0 : Number(query.after);
   const before = query.before === undefined ? SEQ_MAX : Number(query.before);
   // A lone `after` reads forward (the resume case); otherwise newest first (docs/design.md#http-api).
   const order: Order = query.order ?? (query.after !== undefined && query.before === undefined ? 'asc' : 'desc');
-  const filter: HistoryFilter = {
-    types: query.types ? [...new Set(query.types.split(','))] : [],
-    ...(query.source !== undefined && { source: query.source }),
-    ...(query.target !== undefined && { target: query.target }),
-    ...(query.priority !== undefined && { priorities: query.priority.split(',') as Priority[] }),
-    ...(query.correlation_id !== undefined && { correlation_id: query.correlation_id }),
-    ...(query.workflow_id !== undefined && { workflow_id: query.workflow_id }),
-    ...(query.session_id !== undefined && { session_id: query.session_id }),
-    ...(query.since !== undefined && { since: Date.parse(query.since) }),
-    ...(query.until !== undefined && { until: Date.parse(query.until) }),
-  };
-  return { filter, order, after, before, limit: query.limit };
-}
-
-/** `task_*` matches `task_` followed by anything; patterns without `*` compare exactly. */
-export function typeMatcher(patterns: string[]): (eventType: string) => boolean {
-  if (patterns.length === 0) return () => true;
-  const exact = new Set(patterns.filter((p) => !p.includes('*')));
-  const wild = patterns.filter((p) => p.includes('*')).map(wildcardMatcher);
-  return (eventType) => exact.has(eventType) || wild.some((matches) => matches(eventType));
-}
-
-export function eventMatcher(filter: HistoryFilter, now: number): (event: Event) => boolean {
-  const matchesType = typeMatcher(filter.types);
-  return (e) =>
-    matchesType(e.event_type) &&
-    (filter.source === undefined || e.source === filter.source) &&
-    (filter.target === undefined || e.target === filter.target) &&
-    (filter.priorities === undefined || filter.priorities.includes(e.priority)) &&
-    (filter.correlation_id === undefined || e.correlation_id === filter.correlation_id) &&
-    (filter.workflow_id === undefined || e.workflow_id === filter.workflow_id) &&
-    (filter.session_id === undefined || e.session_id === filter.session_id) &&
-    (filter.since === undefined || Date.parse(e.timestamp) >= filter.since) &&
-    (filter.until === undefined || Date.parse(e.timestamp) < filter.until) &&
-    !isExpired(e, now);
+  return { selection: selectionFromQuery(query), order, after, before, limit: query.limit };
 }
 
 /** What one ordered stream found: matches, and the seq up to which it examined everything. */
@@ -154,16 +108,17 @@ async function readStream(source: HistorySource, req: HistoryRequest, upper: num
  * to continue.
  */
 export async function readHistory(repo: EventRepository, req: HistoryRequest, now = Date.now()): Promise<HistoryPage> {
-  const matches = eventMatcher(req.filter, now);
+  const selected = compileSelection(req.selection);
+  const matches = (e: Event) => selected(e) && !isExpired(e, now);
   const docs = new SegmentDocs(repo.reads);
-  const idField = (['correlation_id', 'workflow_id', 'session_id'] as const).find((f) => req.filter[f] !== undefined);
+  const id = indexedId(req.selection);
   // No stored seq exceeds the counter, so windows start there instead of at 2^53.
   const upper = await repo.seqUpperBound();
   let sources: HistorySource[];
-  if (idField) {
-    sources = [refSource(repo.reads, docs, idField, req.filter[idField] as string)];
+  if (id) {
+    sources = [refSource(repo.reads, docs, id.field, id.value)];
   } else {
-    const types = await streamTypes(repo, req.filter.types);
+    const types = await streamTypes(repo, req.selection.types);
     sources = types === null
       ? [globalSource(repo.reads, docs)]
       : types.map((t) => typeSource(repo.reads, docs, t, req.after + 1, Math.min(req.before - 1, upper)));

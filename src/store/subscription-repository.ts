@@ -25,6 +25,8 @@ export interface SubscriptionWithSecrets {
 const toSubscription = ({ id, secrets: _secrets, ...rest }: SubscriptionRow): Subscription => ({
   subscription_id: String(id.id),
   ...rest,
+  // Subscriptions created before the filter language have none.
+  filter: rest.filter ?? {},
   failing_since: rest.failing_since ?? null,
 });
 /** Every change bumps this counter; replicas poll it and reload their subscription index when it moves. */

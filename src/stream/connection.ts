@@ -10,7 +10,8 @@ import { parseJson } from '../lib/json.js';
 import type { EventRepository } from '../store/event-repository.js';
 import { readHistory } from '../store/event-history.js';
 import { SEQ_MAX } from '../store/segment-rows.js';
-import { historyFilterOf, streamMatcher, type StreamSpec } from './filter.js';
+import { FilterError, parseFilter, and, type FilterNode } from '../events/filter.js';
+import { compileSelection, filtersObject, subscriptionSelection, type Selection } from '../events/selection.js';
 import { Inbox } from './inbox.js';
 import type { SlowConsumerReason, StreamStats } from './stats.js';
 import type { EventSink, Routable, Router } from './router.js';
@@ -53,13 +54,13 @@ class Subscription implements Routable {
   constructor(
     readonly key: string,
     readonly order: number,
-    readonly spec: StreamSpec,
+    readonly selection: Selection,
     /** This subscription delivers every matching event with seq > coveredFrom (by replay, then live). */
     readonly coveredFrom: number,
     readonly connection: Connection,
   ) {
-    this.eventTypes = spec.eventTypes;
-    this.matches = streamMatcher(spec);
+    this.eventTypes = selection.types;
+    this.matches = compileSelection(selection);
   }
 }
 
@@ -120,10 +121,10 @@ export class Connection implements EventSink {
   }
 
   /** The `?types=…&after=…` subscription of the upgrade request. */
-  subscribeFromQuery(spec: StreamSpec, after: number | undefined): void {
+  subscribeFromQuery(selection: Selection, after: number | undefined): void {
     // Through the inbox, so it is in place before the client's first message is handled.
     this.inbox.push(0, async () => {
-      await this.subscribe(spec, after, undefined);
+      await this.subscribe(selection, after, undefined);
     });
   }
 
@@ -220,13 +221,20 @@ export class Connection implements EventSink {
       this.sendControl({ type: 'error', ...(message.id !== undefined && { id: message.id }), code: 'too_many_subscriptions', message: `a socket holds at most ${max} subscriptions; unsubscribe one first`, details: { max } });
       return;
     }
-    const spec: StreamSpec = { eventTypes: [...new Set(message.event_types ?? [])], filters: message.filters ?? {} };
+    let filter: FilterNode;
+    try {
+      filter = and(...filtersObject(message.filters ?? {}), ...(message.filter === undefined ? [] : [parseFilter(message.filter)]));
+    } catch (err) {
+      if (!(err instanceof FilterError)) throw err;
+      this.reject(message.id, 'invalid_filter', err.message, { path: err.path, problem: err.problem });
+      return;
+    }
     const after = message.after === undefined ? undefined : Number(message.after);
-    const key = await this.subscribe(spec, after, message.id);
+    const key = await this.subscribe(subscriptionSelection(message.event_types ?? [], filter), after, message.id);
     this.answer(message.id, { type: 'subscribed', id: message.id, subscription: key });
   }
 
-  private async subscribe(spec: StreamSpec, after: number | undefined, id: string | number | undefined): Promise<string> {
+  private async subscribe(selection: Selection, after: number | undefined, id: string | number | undefined): Promise<string> {
     let key = id === undefined ? `auto-${this.nextOrder}` : String(id);
     while (id === undefined && this.subs.has(key)) key = `${key}'`; // never take over a name the client chose
     const previous = this.subs.get(key);
@@ -242,7 +250,7 @@ export class Connection implements EventSink {
       }
     }
     const start = this.ctx.position();
-    const sub = new Subscription(key, this.nextOrder++, spec, after ?? start, this);
+    const sub = new Subscription(key, this.nextOrder++, selection, after ?? start, this);
     if (after !== undefined) {
       // Hold live events from before the subscription joins the router, so none overtakes the replay.
       if (!this.queue) {
@@ -284,7 +292,7 @@ export class Connection implements EventSink {
       let cursor = after;
       for (;;) {
         const page = await readHistory(this.ctx.repo, {
-          filter: historyFilterOf(sub.spec), order: 'asc', after: cursor, before: SEQ_MAX, limit: REPLAY_PAGE,
+          selection: sub.selection, order: 'asc', after: cursor, before: SEQ_MAX, limit: REPLAY_PAGE,
         });
         for (const event of page.events) {
           if (this.closed || this.subs.get(sub.key) !== sub) return; // unsubscribed or replaced meanwhile

@@ -6,9 +6,7 @@ import { newDelivery } from '../store/delivery-rows.js';
 import type { EventRepository } from '../store/event-repository.js';
 import { readHistory } from '../store/event-history.js';
 import { SEQ_MAX } from '../store/segment-rows.js';
-import type { StreamFilters } from '../schemas/stream.js';
-import { historyFilterOf } from '../stream/filter.js';
-import { matcherOf } from './subscription-index.js';
+import { selectionOf } from './subscription-index.js';
 
 const PAGE = 1000;
 
@@ -24,9 +22,8 @@ export async function replay(
   input: ReplayInput,
   nowMs: number,
 ): Promise<{ deliveries_created: number; events_scanned: number }> {
-  const matches = matcherOf(subscription);
-  const filter = {
-    ...historyFilterOf({ eventTypes: subscription.event_types, filters: subscription.filters as StreamFilters }),
+  const selection = {
+    ...selectionOf(subscription),
     since: Date.parse(input.since),
     ...(input.until !== undefined && { until: Date.parse(input.until) }),
   };
@@ -34,9 +31,9 @@ export async function replay(
   let created = 0;
   let scanned = 0;
   for (;;) {
-    const page = await readHistory(events, { filter, order: 'asc', after, before: SEQ_MAX, limit: PAGE }, nowMs);
+    const page = await readHistory(events, { selection, order: 'asc', after, before: SEQ_MAX, limit: PAGE }, nowMs);
     scanned += page.events.length;
-    const rows = page.events.filter(matches).map((e) => newDelivery(randomUUID(), e, subscription.subscription_id, nowMs));
+    const rows = page.events.map((e) => newDelivery(randomUUID(), e, subscription.subscription_id, nowMs));
     await deliveries.insertMany(rows);
     created += rows.length;
     if (page.next_cursor === null) return { deliveries_created: created, events_scanned: scanned };

@@ -4,8 +4,8 @@ import type { Event } from '../schemas/event.js';
 import type { Subscription } from '../schemas/subscription.js';
 import { newDelivery, type DeliveryRow } from '../store/delivery-rows.js';
 import type { SigningSecret, SubscriptionRepository, SubscriptionWithSecrets } from '../store/subscription-repository.js';
-import type { StreamFilters } from '../schemas/stream.js';
-import { streamMatcher } from '../stream/filter.js';
+import { and, parseFilter } from '../events/filter.js';
+import { compileSelection, filtersObject, subscriptionSelection, type Selection } from '../events/selection.js';
 
 interface Entry extends SubscriptionWithSecrets {
   matches: (event: Event) => boolean;
@@ -81,7 +81,11 @@ export class SubscriptionIndex {
   }
 }
 
+/** Its `event_types`, `filters` and `filter`, validated when the subscription was created or patched. */
+export function selectionOf(subscription: Subscription): Selection {
+  return subscriptionSelection(subscription.event_types, and(...filtersObject(subscription.filters), parseFilter(subscription.filter ?? {})));
+}
+
 export function matcherOf(subscription: Subscription): (event: Event) => boolean {
-  // Stored filters were validated against StreamFilters when the subscription was created or patched.
-  return streamMatcher({ eventTypes: subscription.event_types, filters: subscription.filters as StreamFilters });
+  return compileSelection(selectionOf(subscription));
 }
