@@ -7,9 +7,14 @@ import { prepareEvent } from '../events/prepare.js';
 import { HttpError } from '../lib/http-error.js';
 import { isExpired } from '../store/segment-rows.js';
 import { parseHistoryQuery, readHistory } from '../store/event-history.js';
+import { acceptsEventStream } from '../stream/sse-format.js';
 
 const EventEnvelope = Type.Object({ event: Event }, { $id: 'EventEnvelope' });
 const EventsEnvelope = Type.Object({ events: Type.Array(Event) }, { $id: 'EventList' });
+const EventStreamText = Type.String({
+  description: 'With `Accept: text/event-stream`: the live stream as Server-Sent Events. Each event is `id: <seq>` and `data: <Event JSON>`; '
+    + 'an `event: error` message carries an EventStreamError; `Last-Event-ID` (or `after`) resumes (docs/streaming.md).',
+});
 
 const events: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/events', {
@@ -56,13 +61,20 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
   app.route({
     method: 'GET',
     url: '/events',
-    config: { scope: 'read', tokenInQuery: ['websocket'] },
+    config: { scope: 'read', tokenInQuery: ['websocket', 'event-stream'] },
     schema: {
-      summary: 'Event history, newest first by default, with cursors; upgrades to the live stream',
+      summary: 'Event history, newest first by default, with cursors; upgrades to the live stream, or streams it as Server-Sent Events',
       querystring: HistoryQuery,
-      response: { 200: HistoryPage, ...errorResponses() },
+      response: {
+        200: { description: 'History page, or the Server-Sent Events stream', content: { 'application/json': { schema: HistoryPage }, 'text/event-stream': { schema: EventStreamText } } },
+        ...errorResponses(),
+      },
     },
-    handler: async (request) => readHistory(app.store.events, parseHistoryQuery(request.query)),
+    handler: async (request, reply) => {
+      if (!acceptsEventStream(request.headers.accept)) return readHistory(app.store.events, parseHistoryQuery(request.query));
+      app.stream.openEventStream(request, reply);
+      return reply;
+    },
     // The same path upgrades to the live stream (`GET /events` with `Upgrade: websocket`, docs/websocket.md).
     wsHandler: (socket, request) => app.stream.accept(socket, request),
   });
