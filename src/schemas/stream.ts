@@ -100,5 +100,5 @@ export const EventStreamError = Type.Object({
   message: Type.String(),
   oldest_seq: Type.Optional(Type.Integer()),
   details: Type.Optional(Type.Unknown()),
-}, { $id: 'EventStreamError' });
+});
 export type EventStreamError = Static<typeof EventStreamError>;
