@@ -67,8 +67,7 @@ describe('with API keys configured', () => {
       { method: 'POST' as const, url: `/subscriptions/${id}/rotate-secret?token=admin-key` },
       { method: 'POST' as const, url: '/events?token=pub-key', payload: event() },
       { method: 'GET' as const, url: '/events?token=read-key' },
-      // The route takes a token on its WebSocket upgrade only, not on an event-stream request.
-      { method: 'GET' as const, url: '/events?token=read-key', headers: { accept: 'text/event-stream' } },
+      // The route takes a token on its WebSocket upgrade and its event stream only (test/sse.test.ts).
       { method: 'GET' as const, url: '/events?token=read-key', headers: { authorization: 'Bearer read-key' } },
       { method: 'GET' as const, url: '/events?token=' },
       { method: 'GET' as const, url: '/health?token=read-key' },

@@ -7,11 +7,12 @@ import { compileFilter, parseFilter } from '../src/events/filter.js';
 import { matcherOf } from '../src/webhooks/subscription-index.js';
 import { testApp } from './helpers/app.js';
 import { connect, listenWs, type Client } from './helpers/ws.js';
+import { openSse, type SseClient } from './helpers/sse.js';
 
 /**
  * Filter parity: random events and random filters give the same matches on every transport, and the same
  * as a naive reference evaluator of docs/filters.md written here, independently of src/events/filter*.ts.
- * Each transport is one adapter; a new transport (SSE) is one more entry in TRANSPORTS.
+ * Each transport is one adapter in TRANSPORTS.
  */
 const SEED = Number(process.env.FILTER_PARITY_SEED ?? 20261201);
 const FILTERS = Number(process.env.FILTER_PARITY_RUNS ?? 24);
@@ -116,7 +117,9 @@ const condition = fc.constantFrom(...FIELDS).chain((field) => {
 });
 const { filter } = fc.letrec<{ filter: Filter }>((tie) => ({
   filter: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
+    // Five levels at most (four combinators deep): the SSE adapter nests each filter in one more $or, and the
+    // limit is six (test/filter-errors.test.ts covers the limit itself).
+    { depthSize: 'small', withCrossShrink: true, maxDepth: 4 },
     fc.array(condition, { minLength: 0, maxLength: 3 }).map((cs) => Object.assign({}, ...cs) as Filter),
     fc.array(tie('filter'), { minLength: 1, maxLength: 3 }).map(($and) => ({ $and }) as Filter),
     fc.array(tie('filter'), { minLength: 1, maxLength: 3 }).map(($or) => ({ $or }) as Filter),
@@ -199,7 +202,29 @@ const webhook: Transport = {
   },
 };
 
-const TRANSPORTS: Transport[] = [predicate, history, websocket, webhook];
+const streams: SseClient[] = [];
+const eventStream: Transport = {
+  name: 'Server-Sent Events',
+  live: true,
+  async subscribe(cases) {
+    for (const c of cases) {
+      // One selection per stream, so the end marker joins it: the untargeted sentinel from 'parity-sse', a
+      // source no random event has. The $or leaves the case's own matches (and its target rule) unchanged.
+      const types = c.types.length ? `&types=${[...c.types, SENTINEL].join(',')}` : '';
+      const filter = encodeURIComponent(JSON.stringify({ $or: [c.filter, { source: 'parity-sse' }] }));
+      const stream = await openSse(`${base.replace('ws:', 'http:')}/events?filter=${filter}${types}`);
+      expect(stream.status).toBe(200);
+      streams.push(stream);
+    }
+  },
+  async matches(_c, index) {
+    const stream = streams[index] as SseClient;
+    await stream.until(() => stream.events().some((e) => e.event_type === SENTINEL));
+    return stream.events().filter((e) => e.event_type !== SENTINEL).map((e) => e.seq);
+  },
+};
+
+const TRANSPORTS: Transport[] = [predicate, history, websocket, eventStream, webhook];
 
 beforeAll(async () => {
   app = await testApp();
@@ -207,6 +232,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const client of clients) client.ws.close();
+  for (const stream of streams) stream.close();
   await app.close();
 });
 
@@ -219,6 +245,7 @@ describe('filter parity', () => {
     expect(res.statusCode).toBe(201);
     const events = res.json().events as Event[];
     await app.inject({ method: 'POST', url: '/events', payload: { event_type: SENTINEL, source: 'parity', target: 'end' } });
+    await app.inject({ method: 'POST', url: '/events', payload: { event_type: SENTINEL, source: 'parity-sse' } });
     // Most random filters should neither match everything nor nothing, or the check says little.
     const counts = cases.map((c) => expected(c, events, false).length);
     expect(counts.filter((n) => n > 0 && n < events.length).length).toBeGreaterThan(FILTERS / 3);

@@ -124,6 +124,8 @@ describe('OpenAPI document', () => {
     expect(refOf(publish?.requestBody?.content)).toBe('#/components/schemas/EventInput');
     expect(refOf(publish?.responses['201']?.content)).toBe('#/components/schemas/EventEnvelope');
     expect(refOf(doc.paths['/events']?.get?.responses['200']?.content)).toBe('#/components/schemas/HistoryPage');
+    // The same 200 is the Server-Sent Events stream with Accept: text/event-stream (src/stream/sse.ts).
+    expect(Object.keys(doc.paths['/events']?.get?.responses['200']?.content ?? {})).toEqual(['application/json', 'text/event-stream']);
   });
 
   it('shows GET /events without the token parameter it refuses over HTTP, and limit as optional', () => {

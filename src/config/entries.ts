@@ -60,6 +60,10 @@ export const entries = {
     maxInboxMessages: integer('HERALD_WS_MAX_INBOX', '64', 'WebSocket: client messages waiting to be handled before the server stops reading that socket', { minimum: 1 }),
     maxInboxBytes: integer('HERALD_WS_MAX_INBOX_BYTES', '4194304', 'WebSocket: bytes of client messages waiting to be handled before the server stops reading that socket', { minimum: 1 }),
   },
+  sse: {
+    heartbeatMs: duration('HERALD_SSE_HEARTBEAT', '15s', 'Server-Sent Events: write a `: heartbeat` comment this often, so proxies keep an idle stream open ([docs/streaming.md](docs/streaming.md))', { floor: 1 }),
+    retryMs: duration('HERALD_SSE_RETRY', '1s', 'Server-Sent Events: the `retry:` delay a stream tells the browser to wait before reconnecting', { floor: 1 }),
+  },
   feed: {
     pollMs: duration('HERALD_FEED_POLL_INTERVAL', '250ms', 'How often each process\'s live feed reads the seq counter and any segment committed past its position ([docs/storage.md](docs/storage.md#the-live-feed-srcstreamlive-feedts))', { floor: 1 }),
     liveQuery: text('HERALD_LIVE_QUERY', 'on', '`off` runs the live feed without its LIVE query, tailing the store every `HERALD_FEED_POLL_INTERVAL` — for a SurrealDB cluster ([docs/deployment.md](docs/deployment.md))', {

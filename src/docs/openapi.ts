@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import type { RouteOptions } from 'fastify';
 import { ERROR_STATUS_MEANING, ErrorBody } from '../schemas/common.js';
+import { EventStreamError } from '../schemas/stream.js';
 import { version } from '../lib/version.js';
 
 const BEARER = 'bearerAuth';
@@ -86,8 +87,18 @@ export function describeRoute({ schema, url, route }: { schema: RouteSchema; url
   };
 }
 
-type Response = { description?: string; content?: Record<string, { schema?: { allOf?: unknown[] } }> };
-type OpenApiDocument = { paths?: Record<string, Record<string, { responses?: Record<string, Response>; requestBody?: Response }>> };
+type Response = { description?: string; content?: Record<string, { schema?: { allOf?: unknown[]; [keyword: string]: unknown } }> };
+type Operation = { responses?: Record<string, Response>; requestBody?: Response; security?: Array<Record<string, string[]>> };
+type OpenApiDocument = { paths?: Record<string, Record<string, Operation>>; components?: { schemas?: Record<string, unknown> } };
+
+/** What a route that takes `?token=` from an EventSource answers to `Accept: text/event-stream` (docs/streaming.md). */
+const EVENT_STREAM_MEDIA = {
+  schema: {
+    type: 'string',
+    description: 'With `Accept: text/event-stream`: the live stream as Server-Sent Events. Each event is `id: <seq>` and `data: <Event JSON>` '
+      + '(no `event:` field); an `event: error` message carries an EventStreamError; `Last-Event-ID` (or `after`) resumes with no gap.',
+  },
+};
 
 /** `{ allOf: [{ $ref }] }` (see `nested`) back to `{ $ref }`. */
 function unnest(body: Response | undefined): void {
@@ -104,6 +115,12 @@ function unnest(body: Response | undefined): void {
 export function finishDocument<T extends OpenApiDocument>(document: T): T {
   for (const operations of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(operations)) {
+      const ok = operation.responses?.['200'];
+      if (ok?.content && operation.security?.some((s) => QUERY_TOKEN in s)) {
+        ok.content['text/event-stream'] = EVENT_STREAM_MEDIA;
+        ok.description = 'A history page; with `Accept: text/event-stream`, the live stream as Server-Sent Events (docs/streaming.md)';
+        document.components = { ...document.components, schemas: { ...document.components?.schemas, EventStreamError } };
+      }
       unnest(operation.requestBody);
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
         unnest(response);

@@ -50,6 +50,13 @@ export function defineMetrics() {
       labelNames: ['reason'] as const,
       registers,
     }),
+    sseConnections: new Gauge({ name: 'herald_sse_connections', help: 'Open Server-Sent Events streams of GET /events', registers }),
+    sseSlowConsumerCloses: new Counter({
+      name: 'herald_sse_slow_consumer_closes_total',
+      help: 'Server-Sent Events streams ended after an error event slow_consumer, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     webhookDeliveries: new Counter({
       name: 'herald_webhook_deliveries_total',
       help: 'Webhook delivery outcomes recorded by this process (delivered, retrying, failed, expired)',

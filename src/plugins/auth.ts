@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Scope } from '../config.js';
 import { HttpError } from '../lib/http-error.js';
 import { isLoopback, isLoopbackHost, isLoopbackName } from '../lib/loopback.js';
+import { acceptsEventStream } from '../stream/sse-format.js';
 
 /** Requests a browser cannot put an Authorization header on: a WebSocket upgrade and an EventSource stream. */
 export type HeaderlessRequest = 'websocket' | 'event-stream';
@@ -43,7 +44,7 @@ const digest = (key: string) => createHash('sha256').update(key).digest('hex');
 
 function requestKind(request: FastifyRequest): HeaderlessRequest | undefined {
   if (request.ws) return 'websocket';
-  return request.headers.accept?.includes('text/event-stream') ? 'event-stream' : undefined;
+  return acceptsEventStream(request.headers.accept) ? 'event-stream' : undefined;
 }
 
 /** The `token` query parameter, refused (400) unless the route takes one on this kind of request. */
@@ -53,7 +54,7 @@ function queryToken(request: FastifyRequest): string | undefined {
   const kind = requestKind(request);
   if (kind === undefined || !request.routeOptions.config.tokenInQuery?.includes(kind)) {
     throw new HttpError(400, 'token_in_query',
-      'send the API key as "Authorization: Bearer <key>"; a token query parameter is accepted only on the WebSocket upgrade of GET /events, because URLs end up in logs, proxies and browser history');
+      'send the API key as "Authorization: Bearer <key>"; a token query parameter is accepted only on the WebSocket upgrade and the event stream (Accept: text/event-stream) of GET /events, because URLs end up in logs, proxies and browser history');
   }
   return typeof token === 'string' && token !== '' ? token : undefined;
 }

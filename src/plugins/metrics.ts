@@ -71,9 +71,12 @@ function setTotal<L extends string>(counter: Counter<L>, total: number, labels?:
 async function readState(app: FastifyInstance, metrics: Metrics, commitErrors: number): Promise<void> {
   const { stream, webhooks, store } = app;
   metrics.wsConnections.set(stream.connections.size);
-  metrics.wsSubscriptions.set(stream.router.size);
+  // Each event stream is one router subscription of its own.
+  metrics.wsSubscriptions.set(stream.router.size - stream.eventStreams.size);
   setTotal(metrics.wsFramesSent, stream.stats.framesSent);
   for (const [reason, n] of Object.entries(stream.stats.slowConsumerCloses)) setTotal(metrics.wsSlowConsumerCloses, n, { reason });
+  metrics.sseConnections.set(stream.eventStreams.size);
+  for (const [reason, n] of Object.entries(stream.stats.eventStreamSlowCloses)) setTotal(metrics.sseSlowConsumerCloses, n, { reason });
   setTotal(metrics.feedRepairs, stream.feed.stats.repairs);
   metrics.feedIdle.set((performance.now() - stream.feed.lastNotificationAt) / 1000);
 

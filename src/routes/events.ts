@@ -8,6 +8,7 @@ import { HttpError } from '../lib/http-error.js';
 import { isExpired } from '../store/segment-rows.js';
 import { parseHistoryQuery, readHistory, type HistoryRequest } from '../store/event-history.js';
 import { orBadRequest } from '../events/filter.js';
+import { acceptsEventStream } from '../stream/sse-format.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -65,17 +66,23 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
   app.route({
     method: 'GET',
     url: '/events',
-    config: { scope: 'read', tokenInQuery: ['websocket'] },
+    config: { scope: 'read', tokenInQuery: ['websocket', 'event-stream'] },
     schema: {
-      summary: 'Event history, newest first by default, with cursors; upgrades to the live stream',
+      summary: 'Event history, newest first by default, with cursors; upgrades to the live stream, or streams it as Server-Sent Events',
       querystring: HistoryQuery,
+      // With `Accept: text/event-stream` the 200 is the stream instead; the OpenAPI document adds that media type.
       response: { 200: HistoryPage, ...errorResponses() },
     },
     // Before the upgrade too, so a bad filter is a 400 rather than an error after the socket opened.
     preHandler: async (request) => {
       request.historyRequest = orBadRequest(() => parseHistoryQuery(request.query));
     },
-    handler: async (request) => readHistory(app.store.events, request.historyRequest as HistoryRequest),
+    handler: async (request, reply) => {
+      const history = request.historyRequest as HistoryRequest;
+      if (!acceptsEventStream(request.headers.accept)) return readHistory(app.store.events, history);
+      app.stream.openEventStream(request, reply);
+      return reply;
+    },
     // The same path upgrades to the live stream (`GET /events` with `Upgrade: websocket`, docs/websocket.md).
     wsHandler: (socket, request) => app.stream.accept(socket, request),
   });

@@ -95,3 +95,12 @@ export const CloseCode = {
   slowConsumer: 4000,
   tooBig: 4503,
 } as const;
+
+/** The data of a Server-Sent Events `event: error` message (docs/streaming.md); events are the plain event object. */
+export const EventStreamError = Type.Object({
+  code: Type.String(),
+  message: Type.String(),
+  oldest_seq: Type.Optional(Type.Integer()),
+  details: Type.Optional(Type.Unknown()),
+});
+export type EventStreamError = Static<typeof EventStreamError>;

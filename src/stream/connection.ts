@@ -8,10 +8,9 @@ import type { Committer } from '../events/committer.js';
 import { prepareEvent } from '../events/prepare.js';
 import { parseJson } from '../lib/json.js';
 import type { EventRepository } from '../store/event-repository.js';
-import { readHistory } from '../store/event-history.js';
-import { SEQ_MAX } from '../store/segment-rows.js';
 import { FilterError, parseFilter, and, type FilterNode } from '../events/filter.js';
 import { compileSelection, filtersObject, subscriptionSelection, type Selection } from '../events/selection.js';
+import { drained, newestIfAhead, oldestIfExpired, ReplayedSeqs, storedAfter } from './catch-up.js';
 import { Inbox } from './inbox.js';
 import type { SlowConsumerReason, StreamStats } from './stats.js';
 import type { EventSink, Routable, Router } from './router.js';
@@ -71,8 +70,6 @@ function echoableId(id: unknown): string | number | undefined {
   return undefined;
 }
 
-const REPLAY_PAGE = 500;
-
 /**
  * One WebSocket client: its subscriptions, the message protocol, replay-then-live resume, backpressure and
  * liveness. Each event reaches the socket at most once however many of its subscriptions match it, and
@@ -86,11 +83,7 @@ export class Connection implements EventSink {
   private queue: Event[] | null = null;
   /** The router position when the hold began: every held event is above it. */
   private queueStart = 0;
-  /**
-   * Seqs above queueStart that replays already sent. The flush skips them, and so does live delivery: a
-   * replay can read an event from the store before the LIVE feed has dispatched it.
-   */
-  private replaySent = new Set<number>();
+  private readonly replaySent = new ReplayedSeqs();
   private pendingReplays = 0;
   private replays: Promise<void> = Promise.resolve();
   private readonly inbox: Inbox;
@@ -142,7 +135,7 @@ export class Connection implements EventSink {
 
   offer(event: Event, matched: Routable[], frame: () => string): void {
     if (this.closed) return;
-    if (this.replaySent.size > 0 && !this.queue && this.alreadyReplayed(event.seq)) return;
+    if (this.replaySent.size > 0 && !this.queue && this.replaySent.skip(event.seq)) return;
     if (this.queue) {
       this.queue.push(event);
       if (this.queue.length > this.ctx.limits.maxQueuedEvents) this.closeSlow('replay_queue', 'slow consumer: too many events queued during replay');
@@ -239,15 +232,11 @@ export class Connection implements EventSink {
     while (id === undefined && this.subs.has(key)) key = `${key}'`; // never take over a name the client chose
     const previous = this.subs.get(key);
     if (previous) this.drop(previous);
-    if (after !== undefined && after > this.ctx.position()) {
-      // The feed may trail the store by a notification or two (another replica wrote it), so only a cursor
-      // above the store's counter is really ahead: one from another or a reset database. Say so, stream
-      // from now rather than stay silent.
-      const newest = await this.ctx.repo.seqUpperBound();
-      if (after > newest) {
-        this.sendControl({ type: 'error', ...(id !== undefined && { id }), code: 'cursor_ahead', message: `cursor ${after} is ahead of the newest seq ${newest}; streaming from now`, details: { newest_seq: newest } });
-        after = undefined;
-      }
+    const newest = after === undefined ? undefined : await newestIfAhead(this.ctx, after);
+    if (newest !== undefined) {
+      // Say so, and stream from now rather than stay silent.
+      this.sendControl({ type: 'error', ...(id !== undefined && { id }), code: 'cursor_ahead', message: `cursor ${after} is ahead of the newest seq ${newest}; streaming from now`, details: { newest_seq: newest } });
+      after = undefined;
     }
     const start = this.ctx.position();
     const sub = new Subscription(key, this.nextOrder++, selection, after ?? start, this);
@@ -282,27 +271,19 @@ export class Connection implements EventSink {
   private async replay(sub: Subscription, after: number, start: number): Promise<void> {
     try {
       if (this.closed || this.subs.get(sub.key) !== sub) return;
-      const oldest = await this.ctx.retainedFrom();
-      if (after + 1 < oldest) {
+      const oldest = await oldestIfExpired(this.ctx, after);
+      if (oldest !== undefined) {
         this.sendControl({ type: 'error', code: 'cursor_expired', message: `events after ${after} are no longer retained; resuming from ${oldest}`, oldest_seq: oldest });
       }
       // An older subscription on this socket delivered e already if it matches it and covered its seq.
       const deliveredBefore = (e: Event) =>
         [...this.subs.values()].some((s) => s !== sub && s.order < sub.order && s.matches(e) && s.coveredFrom < e.seq);
-      let cursor = after;
-      for (;;) {
-        const page = await readHistory(this.ctx.repo, {
-          selection: sub.selection, order: 'asc', after: cursor, before: SEQ_MAX, limit: REPLAY_PAGE,
-        });
-        for (const event of page.events) {
-          if (this.closed || this.subs.get(sub.key) !== sub) return; // unsubscribed or replaced meanwhile
-          await this.drained();
-          if (!sub.matches(event) || (event.seq <= start && deliveredBefore(event))) continue;
-          if (event.seq > this.queueStart) this.replaySent.add(event.seq);
-          this.sendEvent(event);
-        }
-        if (page.next_cursor === null) break;
-        cursor = Number(page.next_cursor);
+      for await (const event of storedAfter(this.ctx, sub.selection, after)) {
+        if (this.closed || this.subs.get(sub.key) !== sub) return; // unsubscribed or replaced meanwhile
+        await this.drained();
+        if (!sub.matches(event) || (event.seq <= start && deliveredBefore(event))) continue;
+        if (event.seq > this.queueStart) this.replaySent.add(event.seq);
+        this.sendEvent(event);
       }
     } finally {
       this.pendingReplays -= 1;
@@ -315,27 +296,14 @@ export class Connection implements EventSink {
     this.queue = null;
     for (const event of held) {
       if (this.closed) return;
-      if (this.alreadyReplayed(event.seq)) continue;
+      if (this.replaySent.skip(event.seq)) continue;
       if ([...this.subs.values()].some((s) => s.coveredFrom < event.seq && s.matches(event))) this.sendEvent(event);
     }
   }
 
-  /** Live events arrive in seq order, so replayed seqs at or below this one will not come again. */
-  private alreadyReplayed(seq: number): boolean {
-    const hit = this.replaySent.has(seq);
-    for (const sent of this.replaySent) if (sent <= seq) this.replaySent.delete(sent);
-    return hit;
-  }
-
-  /** Replay sends as fast as the client reads, so a backlog larger than the send buffer is not a cut-off. */
   private async drained(): Promise<void> {
-    const deadline = Date.now() + this.ctx.limits.pongTimeoutMs + this.ctx.limits.pingIntervalMs;
-    while (!this.closed && this.socket.bufferedAmount > this.ctx.limits.maxBufferBytes / 2) {
-      if (Date.now() > deadline) {
-        this.closeSlow('replay_stalled', 'slow consumer: replay stalled');
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    if (!(await drained(() => this.socket.bufferedAmount, () => this.closed, this.ctx.limits))) {
+      this.closeSlow('replay_stalled', 'slow consumer: replay stalled');
     }
   }
 

@@ -5,9 +5,12 @@ export type SlowConsumerReason = 'send_buffer' | 'replay_queue' | 'replay_stalle
 export interface StreamStats {
   framesSent: number;
   slowConsumerCloses: Record<SlowConsumerReason, number>;
+  /** The same reasons, for Server-Sent Events streams (ended after an `event: error` `slow_consumer`). */
+  eventStreamSlowCloses: Record<SlowConsumerReason, number>;
 }
 
 export const newStreamStats = (): StreamStats => ({
   framesSent: 0,
   slowConsumerCloses: { send_buffer: 0, replay_queue: 0, replay_stalled: 0, replay_failed: 0 },
+  eventStreamSlowCloses: { send_buffer: 0, replay_queue: 0, replay_stalled: 0, replay_failed: 0 },
 });
