@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { BODY_ERRORS, errorResponses } from '../schemas/common.js';
 import { BatchInput, Event, EventInput, EventParams, HistoryPage, HistoryQuery } from '../schemas/event.js';
 import { prepareEvent } from '../events/prepare.js';
+import { addCloudEventParsers, cloudEventBatchInput, cloudEventInput, withCloudEvent } from '../events/cloudevents-http.js';
 import { HttpError } from '../lib/http-error.js';
 import { isExpired } from '../store/segment-rows.js';
 import { parseHistoryQuery, readHistory } from '../store/event-history.js';
@@ -12,16 +13,21 @@ const EventEnvelope = Type.Object({ event: Event }, { $id: 'EventEnvelope' });
 const EventsEnvelope = Type.Object({ events: Type.Array(Event) }, { $id: 'EventList' });
 
 const events: FastifyPluginAsyncTypebox = async (app) => {
+  addCloudEventParsers(app);
+
   app.post('/events', {
     config: { scope: 'publish' },
     bodyLimit: app.config.bodyLimit,
+    preValidation: cloudEventInput,
     schema: {
       summary: 'Publish one event (idempotent on event_id)',
       body: EventInput,
       response: { 200: EventEnvelope, 201: EventEnvelope, ...errorResponses(...BODY_ERRORS, 503) },
     },
   }, async (request, reply) => {
-    const [result] = await app.committer.publish([prepareEvent(request.body, new Date(), undefined, app.traceContext(request))]);
+    const [result] = await app.committer.publish([
+      withCloudEvent(request, 0, prepareEvent(request.body, new Date(), undefined, app.traceContext(request))),
+    ]);
     if (!result) throw new Error('committer returned no result');
     return reply.status(result.created ? 201 : 200).send({ event: result.event });
   });
@@ -29,6 +35,7 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/events/batch', {
     config: { scope: 'publish' },
     bodyLimit: app.config.batchBodyLimit,
+    preValidation: cloudEventBatchInput,
     schema: {
       summary: 'Publish up to 1000 events atomically, stamped with one correlation_id',
       body: BatchInput,
@@ -46,7 +53,7 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
     });
     const now = new Date();
     const trace = app.traceContext(request);
-    const prepared = request.body.events.map((e) => prepareEvent(e, now, request.body.correlation_id, trace));
+    const prepared = request.body.events.map((e, i) => withCloudEvent(request, i, prepareEvent(e, now, request.body.correlation_id, trace)));
     const results = await app.committer.publish(prepared);
     return reply
       .status(results.some((r) => r.created) ? 201 : 200)

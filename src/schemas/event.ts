@@ -56,6 +56,29 @@ export const EventInput = Type.Object(
 );
 export type EventInput = Static<typeof EventInput>;
 
+/** CloudEvents extension attribute values Herald keeps: the CloudEvents type system's string, integer, boolean. */
+export const CloudEventExtensionValue = Type.Union([Type.String({ maxLength: 4096 }), Type.Integer(), Type.Boolean()]);
+
+/**
+ * What a CloudEvent carried that Herald's own fields do not (docs/cloudevents.md): its original `id`, its
+ * `type` when that is not already a Herald event type, `subject`, `dataschema`, `datacontenttype`, how
+ * `payload` holds its data, and the extensions Herald has no field for. Only the CloudEvents paths set it.
+ */
+export const CloudEventOrigin = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 256 }),
+    type: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    subject: Type.Optional(Type.String({ maxLength: 1024 })),
+    dataschema: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+    datacontenttype: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    /** `none`: the CloudEvent had no data; `wrapped`: its data was not an object and is `payload.data`. */
+    data: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('wrapped')])),
+    extensions: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9]+$' }), CloudEventExtensionValue)),
+  },
+  { $id: 'CloudEventOrigin', additionalProperties: false },
+);
+export type CloudEventOrigin = Static<typeof CloudEventOrigin>;
+
 /** A stored event as every API returns it. */
 export const Event = Type.Object(
   {
@@ -77,6 +100,8 @@ export const Event = Type.Object(
     /** W3C trace context of the publish (CloudEvents distributed tracing); absent when it had none. */
     traceparent: Type.Optional(Type.String()),
     tracestate: Type.Optional(Type.String()),
+    /** Present on events published as CloudEvents: what `toCloudEvent` needs to give the original back. */
+    cloudevent: Type.Optional(CloudEventOrigin),
   },
   { $id: 'Event', additionalProperties: false },
 );
