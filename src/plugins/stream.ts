@@ -75,8 +75,8 @@ export default fp(
         const query = request.query as HistoryQuery;
         const spec = specFromQuery(query);
         const after = query.after === undefined ? undefined : Number(query.after);
-        if (after !== undefined || spec.eventTypes.length > 0 || Object.keys(spec.filters).length > 0) {
-          connection.subscribeFromQuery(spec, after);
+        if (after !== undefined || query.format !== undefined || spec.eventTypes.length > 0 || Object.keys(spec.filters).length > 0) {
+          connection.subscribeFromQuery(spec, after, query.format ?? 'seed');
         }
       },
     } satisfies Stream);

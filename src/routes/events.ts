@@ -69,7 +69,12 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
       querystring: HistoryQuery,
       response: { 200: HistoryPage, ...errorResponses() },
     },
-    handler: async (request) => readHistory(app.store.events, parseHistoryQuery(request.query)),
+    handler: async (request) => {
+      if (request.query.format === 'cloudevents') {
+        throw new HttpError(400, 'validation_error', 'format=cloudevents applies to the live stream; history answers Herald events (docs/cloudevents.md)');
+      }
+      return readHistory(app.store.events, parseHistoryQuery(request.query));
+    },
     // The same path upgrades to the live stream (`GET /events` with `Upgrade: websocket`, docs/websocket.md).
     wsHandler: (socket, request) => app.stream.accept(socket, request),
   });

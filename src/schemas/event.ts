@@ -56,6 +56,13 @@ export const EventInput = Type.Object(
 );
 export type EventInput = Static<typeof EventInput>;
 
+/**
+ * How events are shown to a subscriber: `seed` is Herald's own event object, `cloudevents` a CloudEvent in
+ * the JSON format (docs/cloudevents.md). Webhook subscriptions and stream subscriptions choose one.
+ */
+export const EventFormat = Type.Union([Type.Literal('seed'), Type.Literal('cloudevents')]);
+export type EventFormat = Static<typeof EventFormat>;
+
 /** CloudEvents extension attribute values Herald keeps: the CloudEvents type system's string, integer, boolean. */
 export const CloudEventExtensionValue = Type.Union([Type.String({ maxLength: 4096 }), Type.Integer(), Type.Boolean()]);
 
@@ -141,6 +148,8 @@ export const HistoryQuery = Type.Object(
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
     /** The API key, for clients that cannot set an Authorization header (browser WebSockets). */
     token: Type.Optional(Type.String()),
+    /** The stream's frames (docs/cloudevents.md); history is always Herald events. */
+    format: Type.Optional(EventFormat),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Uuid } from './common.js';
-import { EventInput, EventTypeFilter, Priority, SEQ_PATTERN } from './event.js';
+import { EventFormat, EventInput, EventTypeFilter, Priority, SEQ_PATTERN } from './event.js';
 
 /** Filter numbers stay within ±(2^53 − 1): larger ones are not exact in JSON and the store cannot encode them. */
 const Scalar = Type.Union([
@@ -35,6 +35,7 @@ export const SubscribeMessage = Type.Object(
     event_types: Type.Optional(Type.Array(EventTypeFilter, { maxItems: 100 })),
     filters: Type.Optional(StreamFilters),
     after: Type.Optional(Cursor),
+    format: Type.Optional(EventFormat),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Nullable, Uuid } from './common.js';
-import { EventTypeFilter } from './event.js';
+import { EventFormat, EventTypeFilter } from './event.js';
 import { StreamFilters } from './stream.js';
 
 const EventTypes = Type.Array(EventTypeFilter, { maxItems: 100 });
@@ -15,6 +15,7 @@ export const SubscriptionInput = Type.Object(
     callback_url: Type.Optional(Nullable(CallbackUrl)),
     secret: Type.Optional(Secret),
     is_active: Type.Optional(Type.Boolean()),
+    format: Type.Optional(EventFormat),
   },
   { $id: 'SubscriptionInput', additionalProperties: false },
 );
@@ -27,6 +28,7 @@ export const SubscriptionPatch = Type.Object(
     filters: Type.Optional(StreamFilters),
     callback_url: Type.Optional(Nullable(CallbackUrl)),
     is_active: Type.Optional(Type.Boolean()),
+    format: Type.Optional(EventFormat),
   },
   { $id: 'SubscriptionPatch', additionalProperties: false, minProperties: 1 },
 );
@@ -45,6 +47,7 @@ export const Subscription = Type.Object({
   last_activity: Nullable(Type.String()),
   disabled_reason: Nullable(Type.String()),
   failing_since: Nullable(Type.String({ description: 'Start of the current run of failed attempts; null after a success' })),
+  format: EventFormat,
 }, { $id: 'Subscription' });
 export type Subscription = Static<typeof Subscription>;
 
