@@ -108,6 +108,13 @@ describe('CloudEvents in (cloudevents SDK → Herald)', () => {
     }
   });
 
+  it('the OpenAPI document lists the CloudEvents request media types', async () => {
+    const doc = (await app.inject({ url: '/openapi.json' })).json();
+    const media = (path: string) => Object.keys(doc.paths[path].post.requestBody.content);
+    expect(media('/events')).toEqual(['application/json', 'application/cloudevents+json']);
+    expect(media('/events/batch')).toEqual(['application/json', 'application/cloudevents-batch+json']);
+  });
+
   it('without ce- headers, a body that is not JSON still gets 415', async () => {
     const res = await app.inject({ method: 'POST', url: '/events', headers: { 'content-type': 'application/xml' }, payload: '<a/>' });
     expect(res.statusCode).toBe(415);

@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import '@fastify/websocket';
 import { Type } from 'typebox';
 import { BODY_ERRORS, errorResponses } from '../schemas/common.js';
-import { BatchInput, Event, EventInput, EventParams, HistoryPage, HistoryQuery } from '../schemas/event.js';
+import { BatchInput, CloudEventInput, MAX_BATCH, Event, EventInput, EventParams, HistoryPage, HistoryQuery } from '../schemas/event.js';
 import { prepareEvent } from '../events/prepare.js';
-import { addCloudEventParsers, cloudEventBatchInput, cloudEventInput, withCloudEvent } from '../events/cloudevents-http.js';
+import { BATCH, STRUCTURED, addCloudEventParsers, cloudEventBatchInput, cloudEventInput, withCloudEvent } from '../events/cloudevents-http.js';
 import { HttpError } from '../lib/http-error.js';
 import { isExpired } from '../store/segment-rows.js';
 import { parseHistoryQuery, readHistory } from '../store/event-history.js';
@@ -16,11 +16,12 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
   addCloudEventParsers(app);
 
   app.post('/events', {
-    config: { scope: 'publish' },
+    config: { scope: 'publish', requestMedia: { [STRUCTURED]: CloudEventInput } },
     bodyLimit: app.config.bodyLimit,
     preValidation: cloudEventInput,
     schema: {
       summary: 'Publish one event (idempotent on event_id)',
+      description: 'Also takes a CloudEvent: structured (`application/cloudevents+json`) or binary (`ce-*` headers, the body is its data); docs/cloudevents.md.',
       body: EventInput,
       response: { 200: EventEnvelope, 201: EventEnvelope, ...errorResponses(...BODY_ERRORS, 503) },
     },
@@ -33,11 +34,12 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/events/batch', {
-    config: { scope: 'publish' },
+    config: { scope: 'publish', requestMedia: { [BATCH]: Type.Array(CloudEventInput, { minItems: 1, maxItems: MAX_BATCH }) } },
     bodyLimit: app.config.batchBodyLimit,
     preValidation: cloudEventBatchInput,
     schema: {
       summary: 'Publish up to 1000 events atomically, stamped with one correlation_id',
+      description: 'Also takes a JSON array of CloudEvents as `application/cloudevents-batch+json`, as atomic (docs/cloudevents.md).',
       body: BatchInput,
       response: { 200: EventsEnvelope, 201: EventsEnvelope, ...errorResponses(...BODY_ERRORS, 503) },
     },

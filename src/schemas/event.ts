@@ -86,6 +86,30 @@ export const CloudEventOrigin = Type.Object(
 );
 export type CloudEventOrigin = Static<typeof CloudEventOrigin>;
 
+/**
+ * A CloudEvent in the JSON format, as `POST /events` takes it with `content-type: application/cloudevents+json`
+ * (and in an array with `application/cloudevents-batch+json`). Describes the request for the API reference;
+ * src/events/cloudevents.ts checks it and maps it to EventInput.
+ */
+export const CloudEventInput = Type.Object(
+  {
+    specversion: Type.Literal('1.0'),
+    id: Type.String({ minLength: 1, maxLength: 256 }),
+    source: Type.String({ minLength: 1, maxLength: 256 }),
+    type: Type.String({ minLength: 1, maxLength: 128, description: 'lower-cased, it must be a Herald event type' }),
+    time: Type.Optional(Type.String({ format: 'date-time' })),
+    subject: Type.Optional(Type.String({ maxLength: 1024 })),
+    datacontenttype: Type.Optional(Type.String({ description: 'a JSON media type: application/json, text/json or */*+json' })),
+    dataschema: Type.Optional(Type.String({ maxLength: 2048 })),
+    data: Type.Optional(Type.Unknown()),
+  },
+  {
+    $id: 'CloudEvent',
+    additionalProperties: CloudEventExtensionValue,
+    description: 'Extensions: priority, correlationid, workflowid, sessionid, target, traceparent, tracestate map to Herald fields; others are kept (docs/cloudevents.md)',
+  },
+);
+
 /** A stored event as every API returns it. */
 export const Event = Type.Object(
   {
