@@ -101,6 +101,8 @@ export function fromCloudEvent({ attributes, data }: CloudEventAttributes): Mapp
   }
   const id = requiredString(attributes, 'id');
   const source = requiredString(attributes, 'source');
+  // A URI-reference has no line break, and without one in `source` the identity's "\n" cannot be ambiguous.
+  if (/[\r\n]/.test(source)) throw cloudEventError('source', 'must not contain a line break (it is a URI-reference)');
   const type = requiredString(attributes, 'type');
   const datacontenttype = optionalString(attributes, 'datacontenttype');
   if (datacontenttype !== undefined && !isJsonMediaType(datacontenttype)) {
