@@ -88,6 +88,7 @@ describe('CloudEvents in (cloudevents SDK → Herald)', () => {
     ['unsupported datacontenttype', () => structured({ ...base, datacontenttype: 'text/xml', data: '<a/>' }), 415, 'datacontenttype'],
     ['binary data_base64', () => structured({ ...base, data_base64: 'AAEC' }), 415, 'data_base64'],
     ['binary mode, text/plain body', () => app.inject({ method: 'POST', url: '/events', headers: { ...HTTP.binary(new CloudEvent({ ...base, data: 'x' })).headers, 'content-type': 'text/plain' }, payload: 'x' }), 415, 'datacontenttype'],
+    ['binary mode on the batch route', () => app.inject({ method: 'POST', url: '/events/batch', ...HTTP.binary(new CloudEvent({ ...base, data: {} })) } as never), 400, 'specversion'],
     ['time that is not RFC 3339', () => structured({ ...base, time: 'yesterday' }), 400, 'time'],
   ] as const)('%s: the error names the attribute, nothing stored', async (_name, send, status, attribute) => {
     const before = await count();

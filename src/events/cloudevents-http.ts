@@ -115,7 +115,10 @@ export async function cloudEventInput(request: FastifyRequest): Promise<void> {
 
 /** `POST /events/batch` preValidation: a CloudEvents batch becomes `{events}`; errors name `events/<index>`. */
 export async function cloudEventBatchInput(request: FastifyRequest): Promise<void> {
-  if (mediaTypeOf(request.headers) !== BATCH) return;
+  if (mediaTypeOf(request.headers) !== BATCH) {
+    if (isBinaryMode(request.headers)) throw cloudEventError('specversion', 'arrived as a ce- header: binary mode carries one event, POST it to /events');
+    return;
+  }
   const body = request.body;
   if (!Array.isArray(body)) throw new HttpError(400, 'validation_error', 'a CloudEvents batch is a JSON array of CloudEvents');
   if (body.length === 0 || body.length > MAX_BATCH) {
