@@ -60,6 +60,13 @@ describe('a bad filter gets a 400 naming the problem', () => {
     expect(res.json().error.message).toContain(message);
   });
 
+  it.each(queryCases)('GET /events?filter= as Server-Sent Events: %s (before the stream starts)', async (_name, text, message) => {
+    const res = await app.inject({ url: `/events?filter=${encodeURIComponent(text)}`, headers: { accept: 'text/event-stream' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.json().error).toMatchObject({ code: 'invalid_filter', message: expect.stringContaining(message) });
+  });
+
   it.each(CASES)('POST /subscriptions and PATCH: %s', async (_name, filter, message) => {
     const create = await app.inject({ method: 'POST', url: '/subscriptions', payload: { subscriber_name: 'bad', filter } });
     expect(create.statusCode).toBe(400);

@@ -29,7 +29,7 @@ const entries = <K extends string>(record: Record<K, string>) => Object.entries(
 
 function messages(): Record<string, Message> {
   return {
-    event: message('event', 'A stored event, with its `seq` (the resume cursor); the only frame without a `type`', Event),
+    event: message('event', 'A stored event, with its `seq` (the resume cursor); the only frame without a `type`. With `format: cloudevents` it is the event as a CloudEvent instead, `seq` an extension attribute (docs/cloudevents.md)', Event),
     ...Object.fromEntries(entries(CLIENT_SUMMARIES).map(([type, summary]) => [type, message(type, summary, CLIENT_MESSAGES[type])])),
     ...Object.fromEntries(entries(FRAME_SUMMARIES).map(([type, summary]) => [type, message(type, summary, CONTROL_FRAMES[type])])),
   };

@@ -5,6 +5,13 @@ import { ERROR_STATUS_MEANING, ErrorBody } from '../schemas/common.js';
 import { EventStreamError } from '../schemas/stream.js';
 import { version } from '../lib/version.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Request bodies a route takes besides its `application/json` body schema, by media type (API reference only). */
+    requestMedia?: Record<string, unknown>;
+  }
+}
+
 const BEARER = 'bearerAuth';
 const QUERY_TOKEN = 'queryToken';
 
@@ -35,6 +42,16 @@ type RouteSchema = NonNullable<RouteOptions['schema']> & {
  */
 const nested = (schema: unknown): unknown =>
   typeof schema === 'object' && schema !== null && '$id' in schema ? { allOf: [schema] } : schema;
+
+const MEDIA = 'x-herald-media';
+
+/**
+ * A body schema carrying the other media types a route takes; `finishDocument` moves them into the request
+ * body's `content`. (@fastify/swagger's own `content` form would inline the JSON body's named schema.)
+ */
+function withMedia(body: unknown, media: Record<string, unknown> | undefined): unknown {
+  return media === undefined ? body : { ...(body as object), [MEDIA]: media };
+}
 
 /**
  * The query string as a client sees it: no `token` (a security scheme, not a parameter, and refused on
@@ -76,7 +93,7 @@ export function describeRoute({ schema, url, route }: { schema: RouteSchema; url
     schema: {
       ...schema,
       querystring: clientQuery(schema.querystring),
-      ...(schema.body !== undefined && { body: nested(schema.body) }),
+      ...(schema.body !== undefined && { body: withMedia(nested(schema.body), route.config?.requestMedia) }),
       ...(schema.response && {
         response: Object.fromEntries(Object.entries(withLimits(schema.response, route)).map(([status, s]) => [status, nested(s)])),
       }),
@@ -100,8 +117,13 @@ const EVENT_STREAM_MEDIA = {
   },
 };
 
-/** `{ allOf: [{ $ref }] }` (see `nested`) back to `{ $ref }`. */
+/** `{ allOf: [{ $ref }] }` (see `nested`) back to `{ $ref }`, and the media types `withMedia` carried into `content`. */
 function unnest(body: Response | undefined): void {
+  const json = body?.content?.['application/json']?.schema as Record<string, unknown> | undefined;
+  if (body?.content && json?.[MEDIA]) {
+    for (const [type, schema] of Object.entries(json[MEDIA] as Record<string, Record<string, unknown>>)) body.content[type] = { schema };
+    delete json[MEDIA];
+  }
   for (const media of Object.values(body?.content ?? {})) {
     const only = media.schema?.allOf;
     if (Object.keys(media.schema ?? {}).length === 1 && only?.length === 1) media.schema = only[0] as typeof media.schema;

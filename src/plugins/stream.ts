@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { makeAjv } from '../lib/validation.js';
-import { SEQ_PATTERN } from '../schemas/event.js';
+import { SEQ_PATTERN, type EventFormat } from '../schemas/event.js';
 import { HttpError } from '../lib/http-error.js';
 import { CLIENT_MESSAGES, CloseCode } from '../schemas/stream.js';
 import { Connection, type StreamContext } from '../stream/connection.js';
@@ -89,16 +89,17 @@ export default fp(
         const connection = new Connection(socket, context, request.scopes, () => app.publishMessageWait(request));
         connections.add(connection);
         socket.on('close', () => connections.delete(connection));
-        const query = request.query as { after?: string };
+        const query = request.query as { after?: string; format?: EventFormat };
         const asked = request.historyRequest?.selection;
         const after = query.after === undefined ? undefined : Number(query.after);
         // The shortcuts' and filter's conditions, if any, are the filter's top-level AND.
-        if (asked && (after !== undefined || asked.types.length > 0 || asked.filter.kind !== 'and' || asked.filter.nodes.length > 0)) {
-          connection.subscribeFromQuery(liveSelection(request), after);
+        const format = query.format ?? 'seed';
+        if (asked && (after !== undefined || format !== 'seed' || asked.types.length > 0 || asked.filter.kind !== 'and' || asked.filter.nodes.length > 0)) {
+          connection.subscribeFromQuery(liveSelection(request), after, format);
         }
       },
       openEventStream(request, reply) {
-        const query = request.query as { after?: string };
+        const query = request.query as { after?: string; format?: EventFormat };
         const header = request.headers['last-event-id'];
         const lastEventId = header === '' ? undefined : header;
         if (lastEventId !== undefined && (typeof lastEventId !== 'string' || !new RegExp(SEQ_PATTERN).test(lastEventId))) {
@@ -114,7 +115,7 @@ export default fp(
           'cache-control': 'no-store',
           'x-accel-buffering': 'no', // nginx would otherwise buffer the stream
         });
-        const session = new EventStreamSession(reply.raw, context, liveSelection(request), app.config.sse, () => eventStreams.delete(session));
+        const session = new EventStreamSession(reply.raw, context, liveSelection(request), query.format ?? 'seed', app.config.sse, () => eventStreams.delete(session));
         eventStreams.add(session);
         void session.start(cursor === undefined ? undefined : Number(cursor));
       },

@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import '@fastify/websocket';
 import { Type } from 'typebox';
 import { BODY_ERRORS, errorResponses } from '../schemas/common.js';
-import { BatchInput, Event, EventInput, EventParams, HistoryPage, HistoryQuery } from '../schemas/event.js';
+import { BatchInput, CloudEventInput, MAX_BATCH, Event, EventInput, EventParams, HistoryPage, HistoryQuery } from '../schemas/event.js';
 import { prepareEvent } from '../events/prepare.js';
+import { BATCH, STRUCTURED, addCloudEventParsers, cloudEventBatchInput, cloudEventInput, withCloudEvent } from '../events/cloudevents-http.js';
 import { HttpError } from '../lib/http-error.js';
 import { isExpired } from '../store/segment-rows.js';
 import { parseHistoryQuery, readHistory, type HistoryRequest } from '../store/event-history.js';
@@ -22,25 +23,33 @@ const EventsEnvelope = Type.Object({ events: Type.Array(Event) }, { $id: 'EventL
 
 const events: FastifyPluginAsyncTypebox = async (app) => {
   app.decorateRequest('historyRequest', undefined);
+  addCloudEventParsers(app);
+
   app.post('/events', {
-    config: { scope: 'publish' },
+    config: { scope: 'publish', requestMedia: { [STRUCTURED]: CloudEventInput } },
     bodyLimit: app.config.bodyLimit,
+    preValidation: cloudEventInput,
     schema: {
       summary: 'Publish one event (idempotent on event_id)',
+      description: 'Also takes a CloudEvent: structured (`application/cloudevents+json`) or binary (`ce-*` headers, the body is its data); docs/cloudevents.md.',
       body: EventInput,
       response: { 200: EventEnvelope, 201: EventEnvelope, ...errorResponses(...BODY_ERRORS, 503) },
     },
   }, async (request, reply) => {
-    const [result] = await app.committer.publish([prepareEvent(request.body, new Date(), undefined, app.traceContext(request))]);
+    const [result] = await app.committer.publish([
+      withCloudEvent(request, 0, prepareEvent(request.body, new Date(), undefined, app.traceContext(request))),
+    ]);
     if (!result) throw new Error('committer returned no result');
     return reply.status(result.created ? 201 : 200).send({ event: result.event });
   });
 
   app.post('/events/batch', {
-    config: { scope: 'publish' },
+    config: { scope: 'publish', requestMedia: { [BATCH]: Type.Array(CloudEventInput, { minItems: 1, maxItems: MAX_BATCH }) } },
     bodyLimit: app.config.batchBodyLimit,
+    preValidation: cloudEventBatchInput,
     schema: {
       summary: 'Publish up to 1000 events atomically, stamped with one correlation_id',
+      description: 'Also takes a JSON array of CloudEvents as `application/cloudevents-batch+json`, as atomic (docs/cloudevents.md).',
       body: BatchInput,
       response: { 200: EventsEnvelope, 201: EventsEnvelope, ...errorResponses(...BODY_ERRORS, 503) },
     },
@@ -56,7 +65,7 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
     });
     const now = new Date();
     const trace = app.traceContext(request);
-    const prepared = request.body.events.map((e) => prepareEvent(e, now, request.body.correlation_id, trace));
+    const prepared = request.body.events.map((e, i) => withCloudEvent(request, i, prepareEvent(e, now, request.body.correlation_id, trace)));
     const results = await app.committer.publish(prepared);
     return reply
       .status(results.some((r) => r.created) ? 201 : 200)
@@ -79,7 +88,12 @@ const events: FastifyPluginAsyncTypebox = async (app) => {
     },
     handler: async (request, reply) => {
       const history = request.historyRequest as HistoryRequest;
-      if (!acceptsEventStream(request.headers.accept)) return readHistory(app.store.events, history);
+      if (!acceptsEventStream(request.headers.accept)) {
+        if (request.query.format === 'cloudevents') {
+          throw new HttpError(400, 'validation_error', 'format=cloudevents applies to the live stream; history answers Herald events (docs/cloudevents.md)');
+        }
+        return readHistory(app.store.events, history);
+      }
       app.stream.openEventStream(request, reply);
       return reply;
     },

@@ -49,6 +49,7 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
       last_activity: null,
       disabled_reason: null,
       failing_since: null,
+      format: body.format ?? 'seed',
     };
     const secret = body.secret ?? generateSecret();
     await repo.create(subscription, secret);

@@ -56,6 +56,60 @@ export const EventInput = Type.Object(
 );
 export type EventInput = Static<typeof EventInput>;
 
+/**
+ * How events are shown to a subscriber: `seed` is Herald's own event object, `cloudevents` a CloudEvent in
+ * the JSON format (docs/cloudevents.md). Webhook subscriptions and stream subscriptions choose one.
+ */
+export const EventFormat = Type.Union([Type.Literal('seed'), Type.Literal('cloudevents')]);
+export type EventFormat = Static<typeof EventFormat>;
+
+/** CloudEvents extension attribute values Herald keeps: the CloudEvents type system's string, integer, boolean. */
+export const CloudEventExtensionValue = Type.Union([Type.String({ maxLength: 4096 }), Type.Integer(), Type.Boolean()]);
+
+/**
+ * What a CloudEvent carried that Herald's own fields do not (docs/cloudevents.md): its original `id`, its
+ * `type` when that is not already a Herald event type, `subject`, `dataschema`, `datacontenttype`, how
+ * `payload` holds its data, and the extensions Herald has no field for. Only the CloudEvents paths set it.
+ */
+export const CloudEventOrigin = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 256 }),
+    type: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    subject: Type.Optional(Type.String({ maxLength: 1024 })),
+    dataschema: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+    datacontenttype: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    /** `none`: the CloudEvent had no data; `wrapped`: its data was not an object and is `payload.data`. */
+    data: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('wrapped')])),
+    extensions: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9]+$' }), CloudEventExtensionValue)),
+  },
+  { $id: 'CloudEventOrigin', additionalProperties: false },
+);
+export type CloudEventOrigin = Static<typeof CloudEventOrigin>;
+
+/**
+ * A CloudEvent in the JSON format, as `POST /events` takes it with `content-type: application/cloudevents+json`
+ * (and in an array with `application/cloudevents-batch+json`). Describes the request for the API reference;
+ * src/events/cloudevents.ts checks it and maps it to EventInput.
+ */
+export const CloudEventInput = Type.Object(
+  {
+    specversion: Type.Literal('1.0'),
+    id: Type.String({ minLength: 1, maxLength: 256 }),
+    source: Type.String({ minLength: 1, maxLength: 256 }),
+    type: Type.String({ minLength: 1, maxLength: 128, description: 'lower-cased, it must be a Herald event type' }),
+    time: Type.Optional(Type.String({ format: 'date-time' })),
+    subject: Type.Optional(Type.String({ maxLength: 1024 })),
+    datacontenttype: Type.Optional(Type.String({ description: 'a JSON media type: application/json, text/json or */*+json' })),
+    dataschema: Type.Optional(Type.String({ maxLength: 2048 })),
+    data: Type.Optional(Type.Unknown()),
+  },
+  {
+    $id: 'CloudEvent',
+    additionalProperties: CloudEventExtensionValue,
+    description: 'Extensions: priority, correlationid, workflowid, sessionid, target, traceparent, tracestate map to Herald fields; others are kept (docs/cloudevents.md)',
+  },
+);
+
 /** A stored event as every API returns it. */
 export const Event = Type.Object(
   {
@@ -77,6 +131,8 @@ export const Event = Type.Object(
     /** W3C trace context of the publish (CloudEvents distributed tracing); absent when it had none. */
     traceparent: Type.Optional(Type.String()),
     tracestate: Type.Optional(Type.String()),
+    /** Present on events published as CloudEvents: what `toCloudEvent` needs to give the original back. */
+    cloudevent: Type.Optional(CloudEventOrigin),
   },
   { $id: 'Event', additionalProperties: false },
 );
@@ -118,6 +174,8 @@ export const HistoryQuery = Type.Object(
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
     /** The API key, for clients that cannot set an Authorization header (browser WebSockets). */
     token: Type.Optional(Type.String()),
+    /** The stream's frames (docs/cloudevents.md); history is always Herald events. */
+    format: Type.Optional(EventFormat),
   },
   { additionalProperties: false },
 );

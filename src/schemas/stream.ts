@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Uuid } from './common.js';
 import { Filter } from './filter.js';
-import { EventInput, EventTypeFilter, Priority, SEQ_PATTERN } from './event.js';
+import { EventFormat, EventInput, EventTypeFilter, Priority, SEQ_PATTERN } from './event.js';
 
 /** Filter numbers stay within ±(2^53 − 1): larger ones are not exact in JSON and the store cannot encode them. */
 const Scalar = Type.Union([
@@ -37,6 +37,7 @@ export const SubscribeMessage = Type.Object(
     filters: Type.Optional(StreamFilters),
     filter: Type.Optional(Filter),
     after: Type.Optional(Cursor),
+    format: Type.Optional(EventFormat),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Nullable, Uuid } from './common.js';
-import { EventTypeFilter } from './event.js';
+import { EventFormat, EventTypeFilter } from './event.js';
 import { StreamFilters } from './stream.js';
 import { Filter } from './filter.js';
 
@@ -17,6 +17,7 @@ export const SubscriptionInput = Type.Object(
     callback_url: Type.Optional(Nullable(CallbackUrl)),
     secret: Type.Optional(Secret),
     is_active: Type.Optional(Type.Boolean()),
+    format: Type.Optional(EventFormat),
   },
   { $id: 'SubscriptionInput', additionalProperties: false },
 );
@@ -30,6 +31,7 @@ export const SubscriptionPatch = Type.Object(
     filter: Type.Optional(Filter),
     callback_url: Type.Optional(Nullable(CallbackUrl)),
     is_active: Type.Optional(Type.Boolean()),
+    format: Type.Optional(EventFormat),
   },
   { $id: 'SubscriptionPatch', additionalProperties: false, minProperties: 1 },
 );
@@ -50,6 +52,7 @@ export const Subscription = Type.Object({
   last_activity: Nullable(Type.String()),
   disabled_reason: Nullable(Type.String()),
   failing_since: Nullable(Type.String({ description: 'Start of the current run of failed attempts; null after a success' })),
+  format: EventFormat,
 }, { $id: 'Subscription' });
 export type Subscription = Static<typeof Subscription>;
 

@@ -28,6 +28,7 @@ const toSubscription = ({ id, secrets: _secrets, ...rest }: SubscriptionRow): Su
   // Subscriptions created before the filter language have none.
   filter: rest.filter ?? {},
   failing_since: rest.failing_since ?? null,
+  format: rest.format ?? 'seed',
 });
 /** Every change bumps this counter; replicas poll it and reload their subscription index when it moves. */
 // `SET value += 1`: in SurrealDB 3.0.2 an UPSERT's `SET value = value + 1` does not see the stored value (always 1).

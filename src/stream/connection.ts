@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ValidateFunction } from 'ajv';
 import type { Scope } from '../config.js';
-import type { Event } from '../schemas/event.js';
+import type { Event, EventFormat } from '../schemas/event.js';
 import { CloseCode, MESSAGE_ID_MAX_LENGTH, type ClientMessage, type ControlFrame, type SubscribeMessage } from '../schemas/stream.js';
 import type { Committer } from '../events/committer.js';
 import { prepareEvent } from '../events/prepare.js';
@@ -13,7 +13,7 @@ import { compileSelection, filtersObject, subscriptionSelection, type Selection 
 import { drained, newestIfAhead, oldestIfExpired, ReplayedSeqs, storedAfter } from './catch-up.js';
 import { Inbox } from './inbox.js';
 import type { SlowConsumerReason, StreamStats } from './stats.js';
-import type { EventSink, Routable, Router } from './router.js';
+import { eventFrame, type EventSink, type Routable, type Router } from './router.js';
 
 export interface StreamLimits {
   maxBufferBytes: number;
@@ -90,6 +90,8 @@ export class Connection implements EventSink {
   private badMessages: number[] = [];
   private pingTimer: NodeJS.Timeout;
   private pongTimer: NodeJS.Timeout | null = null;
+  /** Every subscription of a socket has this format, so an event matching several is still one frame. */
+  private format: EventFormat = 'seed';
 
   constructor(
     private readonly socket: WebSocket,
@@ -114,9 +116,10 @@ export class Connection implements EventSink {
   }
 
   /** The `?types=…&after=…` subscription of the upgrade request. */
-  subscribeFromQuery(selection: Selection, after: number | undefined): void {
+  subscribeFromQuery(selection: Selection, after: number | undefined, format: EventFormat): void {
     // Through the inbox, so it is in place before the client's first message is handled.
     this.inbox.push(0, async () => {
+      this.format = format;
       await this.subscribe(selection, after, undefined);
     });
   }
@@ -133,7 +136,7 @@ export class Connection implements EventSink {
     this.close(CloseCode.slowConsumer, message);
   }
 
-  offer(event: Event, matched: Routable[], frame: () => string): void {
+  offer(event: Event, matched: Routable[], frame: (format: EventFormat) => string): void {
     if (this.closed) return;
     if (this.replaySent.size > 0 && !this.queue && this.replaySent.skip(event.seq)) return;
     if (this.queue) {
@@ -141,7 +144,7 @@ export class Connection implements EventSink {
       if (this.queue.length > this.ctx.limits.maxQueuedEvents) this.closeSlow('replay_queue', 'slow consumer: too many events queued during replay');
       return;
     }
-    if (matched.some((sub) => (sub as Subscription).coveredFrom < event.seq)) this.send(frame());
+    if (matched.some((sub) => (sub as Subscription).coveredFrom < event.seq)) this.send(frame(this.format));
   }
 
   private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
@@ -214,6 +217,11 @@ export class Connection implements EventSink {
       this.sendControl({ type: 'error', ...(message.id !== undefined && { id: message.id }), code: 'too_many_subscriptions', message: `a socket holds at most ${max} subscriptions; unsubscribe one first`, details: { max } });
       return;
     }
+    const format = message.format ?? 'seed';
+    if (format !== this.format && [...this.subs.keys()].some((key) => key !== String(message.id))) {
+      this.reject(message.id, 'format_conflict', `this socket's subscriptions use format ${this.format}; open another socket for ${format}`);
+      return;
+    }
     let filter: FilterNode;
     try {
       filter = and(...filtersObject(message.filters ?? {}), ...(message.filter === undefined ? [] : [parseFilter(message.filter)]));
@@ -222,6 +230,7 @@ export class Connection implements EventSink {
       this.reject(message.id, 'invalid_filter', err.message, { path: err.path, problem: err.problem });
       return;
     }
+    this.format = format;
     const after = message.after === undefined ? undefined : Number(message.after);
     const key = await this.subscribe(subscriptionSelection(message.event_types ?? [], filter), after, message.id);
     this.answer(message.id, { type: 'subscribed', id: message.id, subscription: key });
@@ -313,7 +322,7 @@ export class Connection implements EventSink {
   }
 
   private sendEvent(event: Event): void {
-    this.send(JSON.stringify(event));
+    this.send(eventFrame(event, this.format));
   }
 
   private answer(id: string | number | undefined, frame: ControlFrame): void {

@@ -1,4 +1,5 @@
-import type { Event } from '../schemas/event.js';
+import type { Event, EventFormat } from '../schemas/event.js';
+import { toCloudEvent } from '../events/cloudevents.js';
 import { isExpired } from '../store/segment-rows.js';
 
 /** What the router needs of a subscription: its type patterns, its predicate and where it delivers. */
@@ -9,9 +10,13 @@ export interface Routable {
 }
 
 export interface EventSink {
-  /** Receives one event with every subscription of this sink that it matched, and its JSON frame. */
-  offer(event: Event, matched: Routable[], frame: () => string): void;
+  /** Receives one event with every subscription of this sink that it matched, and its JSON frame in a format. */
+  offer(event: Event, matched: Routable[], frame: (format: EventFormat) => string): void;
 }
+
+/** An event frame: the event itself, or the event as a CloudEvent (docs/cloudevents.md#websocket). */
+export const eventFrame = (event: Event, format: EventFormat): string =>
+  JSON.stringify(format === 'cloudevents' ? toCloudEvent(event) : event);
 
 /**
  * Matches committed events to subscriptions. Subscriptions are indexed by exact event type, so an event
@@ -73,9 +78,9 @@ export class Router {
       consider(this.byType.get(event.event_type));
       consider(this.wildcard);
       consider(this.everything);
-      // Serialized once per event, however many sockets it goes to.
-      let text: string | undefined;
-      const frame = () => (text ??= JSON.stringify(event));
+      // Serialized once per event and format, however many sockets it goes to.
+      const texts: Partial<Record<EventFormat, string>> = {};
+      const frame = (format: EventFormat) => (texts[format] ??= eventFrame(event, format));
       for (const [sink, matched] of perSink) sink.offer(event, matched, frame);
     }
   }

@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import type { Event } from '../schemas/event.js';
+import type { Event, EventFormat } from '../schemas/event.js';
 import type { EventStreamError } from '../schemas/stream.js';
 import { drained, newestIfAhead, oldestIfExpired, ReplayedSeqs, storedAfter } from './catch-up.js';
 import type { StreamContext } from './connection.js';
 import { compileSelection, type Selection } from '../events/selection.js';
-import type { EventSink, Routable } from './router.js';
+import { eventFrame, type EventSink, type Routable } from './router.js';
 import type { SlowConsumerReason } from './stats.js';
 import { errorMessage, eventMessage, HEARTBEAT, retryMessage } from './sse-format.js';
 
@@ -36,6 +36,7 @@ export class EventStreamSession implements Routable, EventSink {
     private readonly res: ServerResponse,
     private readonly ctx: StreamContext,
     private readonly selection: Selection,
+    private readonly format: EventFormat,
     options: EventStreamOptions,
     private readonly onClosed: () => void,
   ) {
@@ -71,7 +72,7 @@ export class EventStreamSession implements Routable, EventSink {
     }
   }
 
-  offer(event: Event, _matched: Routable[], frame: () => string): void {
+  offer(event: Event, _matched: Routable[], frame: (format: EventFormat) => string): void {
     if (this.closed) return;
     if (this.held) {
       this.held.push(event);
@@ -79,7 +80,7 @@ export class EventStreamSession implements Routable, EventSink {
       return;
     }
     if (this.replayed.size > 0 && this.replayed.skip(event.seq)) return;
-    if (event.seq > this.coveredFrom) this.send(event.seq, frame());
+    if (event.seq > this.coveredFrom) this.send(event.seq, frame(this.format));
   }
 
   /** Ends the response; the browser reconnects with `Last-Event-ID` and resumes. */
@@ -105,13 +106,13 @@ export class EventStreamSession implements Routable, EventSink {
       }
       if (!this.matches(event)) continue;
       if (event.seq > start) this.replayed.add(event.seq);
-      this.send(event.seq, JSON.stringify(event));
+      this.send(event.seq, eventFrame(event, this.format));
     }
     const held = this.held ?? [];
     this.held = null;
     for (const event of held) {
       if (this.closed) return;
-      if (!this.replayed.skip(event.seq) && event.seq > this.coveredFrom) this.send(event.seq, JSON.stringify(event));
+      if (!this.replayed.skip(event.seq) && event.seq > this.coveredFrom) this.send(event.seq, eventFrame(event, this.format));
     }
   }
 

@@ -10,6 +10,7 @@ import { liveSecrets, type SubscriptionRepository } from '../store/subscription-
 import { nextAttemptDelay, type RetryPolicy } from './retry-policy.js';
 import type { SendResult, WebhookSender } from './sender.js';
 import { webhookHeaders } from './signer.js';
+import { deliveryBody } from './payload.js';
 import { traceHeaders } from '../tracing/context.js';
 import type { SubscriptionIndex } from './subscription-index.js';
 
@@ -331,9 +332,9 @@ export class DeliveryWorker {
       const entry = this.deps.index.get(subId);
       const subscription = entry?.subscription;
       const now = this.deps.clock.now();
-      const body = JSON.stringify({ event: job.event, subscription: { id: subId, subscriber: subscription?.subscriber_name ?? null } });
+      const { body, contentType } = deliveryBody(job.event, subId, subscription);
       const headers = webhookHeaders(liveSecrets(entry?.secrets ?? [], now), job.event.event_id, Math.floor(now / 1000), body);
-      const result = await this.deps.sender.send(subscription?.callback_url ?? '', { ...headers, ...traceHeaders(job.event) }, body, this.abort.signal);
+      const result = await this.deps.sender.send(subscription?.callback_url ?? '', { ...headers, ...traceHeaders(job.event), 'content-type': contentType }, body, this.abort.signal);
       this.record(job, result, now, headers['webhook-id']);
     } catch (err) {
       this.deps.log.error({ err, delivery: String(job.row.id.id) }, 'webhook attempt crashed');
