@@ -2,11 +2,18 @@ import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Files that need a process of their own: the embedded engine reads its RocksDB settings from the environment
- * once per process (store-options checks what a fresh process does with them), and client-package installs
- * and imports a packed tarball.
+ * Files that run alone, each in a fresh process, after everything else: store-options checks what a fresh
+ * process does with the RocksDB settings (the engine reads them once per process), client-package installs
+ * and imports a packed tarball, and the rest assert liveness or kill -9 recovery within deadlines that a
+ * second test file competing for the two CPUs would make flaky.
  */
-const ownProcess = ['test/store-options.test.ts', 'test/client-package.test.ts'];
+const alone = [
+  'test/store-options.test.ts',
+  'test/client-package.test.ts',
+  'test/fuzz/http.test.ts',
+  'test/chaos/chaos.test.ts',
+  'test/webhooks-crash.test.ts',
+];
 
 const shared = {
   // The embedded engine keeps worker processes alive after close() once an index exists (with no visible
@@ -19,17 +26,22 @@ const shared = {
 
 export default defineConfig({
   test: {
-    // Most files wait on I/O (spawned servers, sockets, browsers): two files at a time on two cores cut a CI
-    // run from ~350 s to ~280 s (vitest's default there is one).
-    maxWorkers: Math.max(2, availableParallelism() - 1),
-    minWorkers: 1,
     projects: [
       {
-        // Loading Fastify, TypeBox and the engine binding per file cost ~2.5 s each (150 s of a 360 s run):
-        // these files share one module graph. Each still builds its own app and database.
-        test: { ...shared, name: 'shared', include: ['test/**/*.test.ts'], exclude: ownProcess, isolate: false },
+        test: {
+          ...shared,
+          name: 'shared',
+          include: ['test/**/*.test.ts'],
+          exclude: alone,
+          // Loading Fastify, TypeBox and the engine binding cost ~2.5 s per file (150 s of a 360 s run):
+          // these files share one module graph; each still builds its own app and database. Most of them wait
+          // on I/O (servers, sockets, browsers), so two run at a time even on two cores.
+          isolate: false,
+          maxWorkers: Math.max(2, availableParallelism() - 1),
+          sequence: { groupOrder: 0 },
+        },
       },
-      { test: { ...shared, name: 'isolated', include: ownProcess } },
+      { test: { ...shared, name: 'alone', include: alone, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
 });

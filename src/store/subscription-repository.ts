@@ -1,5 +1,6 @@
 import { RecordId, type Surreal } from 'surrealdb';
 import type { Subscription } from '../schemas/subscription.js';
+import { isWriteConflict } from './event-repository.js';
 
 /** A signing secret; `until` (epoch ms) is set on a secret that a rotation replaced. */
 export interface SigningSecret {
@@ -35,18 +36,34 @@ const toSubscription = ({ id, secrets: _secrets, ...rest }: SubscriptionRow): Su
 const BUMP = 'UPSERT herald_seq:subscriptions SET value += 1 RETURN NONE';
 const rid = (id: string) => new RecordId('subscription', id);
 
+/** Attempts of a subscription change that keeps losing the change counter to concurrent changes. */
+const CHANGE_ATTEMPTS = 8;
+
 /** All SurrealQL about webhook subscriptions. */
 export class SubscriptionRepository {
   constructor(private readonly db: Surreal) {}
 
+  /**
+   * Runs `statement` and the counter bump as one transaction. Every change writes the one counter row, so
+   * concurrent changes (two API calls, or one and the idle-subscription rule) conflict: the loser's whole
+   * transaction is rolled back and runs again, rather than failing the request.
+   */
+  private async change<T>(statement: string, vars: Record<string, unknown>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // BEGIN answers a result of its own (null): the statement's is the second.
+        const [, result] = await this.db.query<[null, T]>(`BEGIN TRANSACTION; ${statement}; ${BUMP}; COMMIT TRANSACTION;`, vars).collect();
+        return result;
+      } catch (err) {
+        if (!isWriteConflict(err) || attempt >= CHANGE_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      }
+    }
+  }
+
   async create(subscription: Subscription, secret: string): Promise<void> {
     const { subscription_id, ...fields } = subscription;
-    await this.db
-      .query(`CREATE $id CONTENT $content RETURN NONE; ${BUMP}`, {
-        id: rid(subscription_id),
-        content: { ...fields, secrets: [{ secret }] },
-      })
-      .collect();
+    await this.change('CREATE $id CONTENT $content RETURN NONE', { id: rid(subscription_id), content: { ...fields, secrets: [{ secret }] } });
   }
 
   async get(id: string): Promise<Subscription | undefined> {
@@ -66,29 +83,24 @@ export class SubscriptionRepository {
    * (MERGE would merge it into it, and `{}` would change nothing). Undefined when there is no such subscription.
    */
   async update(id: string, changes: Partial<Omit<Subscription, 'subscription_id' | 'created_at'>>): Promise<Subscription | undefined> {
-    const [row] = await this.db
-      .query<[SubscriptionRow | undefined]>(`UPDATE ONLY $id REPLACE object::extend($this, $changes) RETURN AFTER; ${BUMP}`, { id: rid(id), changes })
-      .collect();
+    const row = await this.change<SubscriptionRow | undefined>('UPDATE ONLY $id REPLACE object::extend($this, $changes) RETURN AFTER', { id: rid(id), changes });
     return row ? toSubscription(row) : undefined;
   }
 
   async delete(id: string): Promise<boolean> {
-    const [row] = await this.db.query<[SubscriptionRow | undefined]>(`DELETE ONLY $id RETURN BEFORE; ${BUMP}`, { id: rid(id) }).collect();
+    const row = await this.change<SubscriptionRow | undefined>('DELETE ONLY $id RETURN BEFORE', { id: rid(id) });
     return row !== undefined && row !== null;
   }
 
   /** Adds a new current secret; the previous ones keep signing until `oldUntil`, expired ones are dropped. */
   async rotate(id: string, secret: string, oldUntil: number, now: number): Promise<boolean> {
-    const [row] = await this.db
-      .query<[SubscriptionRow | undefined]>(
-        `UPDATE ONLY $id SET secrets = array::concat(
-           [{ secret: $secret }],
-           secrets.filter(|$s| $s.until = NONE OR $s.until > $now).map(|$s| { secret: $s.secret, until: $s.until ?? $old_until })
-         ), updated_at = $updated RETURN AFTER;
-         ${BUMP}`,
-        { id: rid(id), secret, old_until: oldUntil, now, updated: new Date(now).toISOString() },
-      )
-      .collect();
+    const row = await this.change<SubscriptionRow | undefined>(
+      `UPDATE ONLY $id SET secrets = array::concat(
+         [{ secret: $secret }],
+         secrets.filter(|$s| $s.until = NONE OR $s.until > $now).map(|$s| { secret: $s.secret, until: $s.until ?? $old_until })
+       ), updated_at = $updated RETURN AFTER`,
+      { id: rid(id), secret, old_until: oldUntil, now, updated: new Date(now).toISOString() },
+    );
     return row !== undefined && row !== null;
   }
 
@@ -108,15 +120,12 @@ export class SubscriptionRepository {
 
   /** Deactivates the active subscriptions whose last delivery is older than `before`; returns their ids. */
   async deactivateIdle(before: string, reason: string, now: string): Promise<string[]> {
-    const [ids] = await this.db
-      .query<[string[]]>(
-        `UPDATE subscription SET is_active = false, disabled_reason = $reason, updated_at = $now
-           WHERE is_active = true AND last_activity != NONE AND last_activity != NULL AND last_activity < $before
-           RETURN VALUE record::id(id); ${BUMP}`,
-        { before, reason, now },
-      )
-      .collect();
-    return ids;
+    return this.change<string[]>(
+      `UPDATE subscription SET is_active = false, disabled_reason = $reason, updated_at = $now
+         WHERE is_active = true AND last_activity != NONE AND last_activity != NULL AND last_activity < $before
+         RETURN VALUE record::id(id)`,
+      { before, reason, now },
+    );
   }
 
   /** The secrets that sign right now, current first. */
