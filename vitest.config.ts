@@ -2,10 +2,11 @@ import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Files that run alone, each in a fresh process, after everything else: store-options checks what a fresh
- * process does with the RocksDB settings (the engine reads them once per process), client-package installs
- * and imports a packed tarball, and the rest assert liveness or kill -9 recovery within deadlines that a
- * second test file competing for the two CPUs would make flaky.
+ * Files that run one at a time, after everything else, in a process the shared files never used:
+ * store-options checks what a server does with the RocksDB settings in its environment (an in-process engine
+ * writes them to process.env), client-package installs and imports a packed tarball, and the rest assert
+ * liveness or kill -9 recovery within deadlines that a second test file competing for the two CPUs would
+ * make flaky.
  */
 const alone = [
   'test/store-options.test.ts',
@@ -37,11 +38,12 @@ export default defineConfig({
           // these files share one module graph; each still builds its own app and database. Most of them wait
           // on I/O (servers, sockets, browsers), so two run at a time even on two cores.
           isolate: false,
-          maxWorkers: Math.max(2, availableParallelism() - 1),
           sequence: { groupOrder: 0 },
         },
       },
-      { test: { ...shared, name: 'alone', include: alone, fileParallelism: false, sequence: { groupOrder: 1 } } },
+      { test: { ...shared, name: 'alone', include: alone, poolOptions: { forks: { singleFork: true } }, sequence: { groupOrder: 1 } } },
     ],
+    maxWorkers: Math.max(2, availableParallelism() - 1),
+    minWorkers: 1,
   },
 });
