@@ -3,14 +3,15 @@ import { HeraldError } from './errors.js';
 /** The subset of `fetch` the client calls; inject one for timeouts, retries, proxies or tests. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
-export type QueryValue = string | number | boolean | readonly (string | number)[] | null | undefined;
+export type QueryValue = string | number | boolean | readonly (string | number)[] | Readonly<Record<string, unknown>> | null | undefined;
 
-/** `?a=1&b=x,y` from the defined values; arrays become Herald's comma lists. */
+/** `?a=1&b=x,y` from the defined values; arrays become Herald's comma lists, objects (a `filter`) JSON. */
 export function queryString(params: Record<string, QueryValue>): string {
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {
     if (value === undefined || value === null) continue;
-    search.set(name, Array.isArray(value) ? value.join(',') : String(value));
+    const text = Array.isArray(value) ? value.join(',') : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    search.set(name, text);
   }
   const text = search.toString();
   return text === '' ? '' : `?${text}`;

@@ -32,6 +32,8 @@ export interface SubscribeOptions {
   eventTypes?: readonly string[];
   /** source, target, priority, workflow_id, session_id, correlation_id, `payload.<path>` equality. */
   filters?: StreamFilters;
+  /** A filter-language expression, sent as the subscribe message's `filter` for Herald to check. */
+  filter?: Readonly<Record<string, unknown>>;
   /** Deliver the stored events after this seq first. Absent: events from the moment of subscribing. */
   after?: number;
   reconnect?: ReconnectOptions;
@@ -136,6 +138,7 @@ export class ResumableStream implements StreamHandle {
         id: SUBSCRIPTION_ID,
         ...(this.options.eventTypes?.length && { event_types: [...this.options.eventTypes] }),
         ...(this.options.filters && { filters: this.options.filters }),
+        ...(this.options.filter && { filter: this.options.filter }),
         ...(this.lastSeq !== undefined && { after: this.lastSeq }),
       };
       socket.send(JSON.stringify(message));

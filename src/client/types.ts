@@ -40,6 +40,8 @@ export type HistoryOptions = Omit<Partial<HistoryQuery>, 'types' | 'priority' | 
   priority?: Priority | readonly Priority[];
   after?: Seq;
   before?: Seq;
+  /** A filter-language expression, sent as `filter=` (JSON) for Herald to check. */
+  filter?: string | Readonly<Record<string, unknown>>;
 };
 
 /** What a webhook receiver gets in the body (docs/webhooks.md). */
