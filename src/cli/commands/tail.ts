@@ -4,6 +4,9 @@ import type { Command } from '../context.js';
 import { eventLine } from '../output.js';
 import { selection, SELECTION_HELP, SELECTION_OPTIONS } from '../selection.js';
 
+/** Someone watching a terminal wants it back soon after the server is: at most 5 s between attempts. */
+const RECONNECT = { initialDelayMs: 250, maxDelayMs: 5_000 };
+
 export const tail: Command = {
   name: 'tail',
   summary: 'stream events live; reconnects and resumes after a disconnect',
@@ -11,7 +14,7 @@ export const tail: Command = {
 
 Streams matching events as they are published, one line each ("seq  time  type  source  payload"), or one
 JSON object per line with --json, until Ctrl-C (exit 0). Without --after it starts from now. A dropped
-connection is retried with backoff and resumes after the last seq printed: no gap, no duplicate.
+connection is retried with backoff (at most 5 s apart) and resumes after the last seq printed: no gap, no duplicate.
 Connection news goes to stderr. Like every stream subscription, it shows untargeted events only unless
 --target names one.
 
@@ -29,11 +32,13 @@ ${SELECTION_HELP}`,
         ...(Object.keys(filters).length > 0 && { filters }),
         ...(filter && { filter }),
         ...(after !== undefined && { after }),
+        reconnect: RECONNECT,
         onStateChange: (state, info) => {
           if (state === 'open') ctx.note(`streaming from ${ctx.url} after seq ${stream.lastSeq ?? 0}`);
           if (state === 'reconnecting') {
+            const delay = `${Math.round(info.delayMs ?? 0)} ms`;
             const code = info.closeCode === undefined ? '' : ` (close ${info.closeCode})`;
-            ctx.note(`disconnected${code}; reconnecting in ${info.delayMs ?? 0} ms`);
+            ctx.note(info.attempt <= 1 ? `disconnected${code}; reconnecting in ${delay}` : `reconnect attempt ${info.attempt - 1} failed; retrying in ${delay}`);
           }
           if (state === 'closed' && info.error) {
             stop();
