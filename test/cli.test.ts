@@ -105,7 +105,7 @@ describe('herald (the command line)', { timeout: 60_000 }, () => {
     expect(jsonLines((await herald(['subscriptions', '--json', '--name', 'cli-billing'])).stdout)).toEqual([expect.objectContaining({ subscription_id: id })]);
 
     const replayed = await herald(['replay', id, '--since', '1h']);
-    expect(replayed, replayed.stderr).toMatchObject({ code: 0, stdout: `replay of ${id}: 1 deliveries created, 1 events scanned\n` });
+    expect(replayed, replayed.stderr).toMatchObject({ code: 0, stdout: `replayed ${id}: deliveries_created=1 events_scanned=1\n` });
     const { deliveries } = await api<{ deliveries: Array<{ event_id: string }> }>('GET', `/subscriptions/${id}/deliveries`);
     expect(deliveries.map((d) => d.event_id)).toEqual([event?.event_id]);
   });

@@ -21,6 +21,6 @@ ago (15m, 1h, 7d); --until is exclusive and defaults to now. Needs the admin sco
       since: parseTime(since, 'since', command),
       ...(until !== undefined && { until: parseTime(until, 'until', command) }),
     });
-    ctx.print(ctx.json ? JSON.stringify(result) : `replay of ${id}: ${result.deliveries_created} deliveries created, ${result.events_scanned} events scanned`);
+    ctx.print(ctx.json ? JSON.stringify(result) : `replayed ${id}: deliveries_created=${result.deliveries_created} events_scanned=${result.events_scanned}`);
   },
 };
