@@ -1,14 +1,19 @@
 import { definedFields, filterValue, listValue, seqValue, stringValue, type OptionSpec, type Parsed } from './args.js';
 
-/** The options `tail` and `history` share: which events, and the seq to start after. */
-export const SELECTION_OPTIONS = {
-  types: { type: 'string' },
+/** The event fields an option names, for `publish` to set and `tail`/`history` to match. */
+export const FIELD_OPTIONS = {
   source: { type: 'string' },
   target: { type: 'string' },
   priority: { type: 'string' },
   'correlation-id': { type: 'string' },
   'workflow-id': { type: 'string' },
   'session-id': { type: 'string' },
+} as const satisfies OptionSpec;
+
+/** The options `tail` and `history` share: which events, and the seq to start after. */
+export const SELECTION_OPTIONS = {
+  types: { type: 'string' },
+  ...FIELD_OPTIONS,
   filter: { type: 'string' },
   after: { type: 'string' },
 } as const satisfies OptionSpec;
@@ -29,14 +34,19 @@ export interface Selection {
   after: number | undefined;
 }
 
-export function selection(parsed: Parsed, command: string): Selection {
+/** The string fields given, named as the API names them (priority aside: it is a list when matching). */
+export function fieldValues(parsed: Parsed): Record<string, string> {
   const optional = (name: string) => stringValue(parsed, name);
+  return definedFields({
+    source: optional('source'), target: optional('target'), correlation_id: optional('correlation-id'),
+    workflow_id: optional('workflow-id'), session_id: optional('session-id'),
+  });
+}
+
+export function selection(parsed: Parsed, command: string): Selection {
   return {
     types: listValue(parsed, 'types'),
-    fields: definedFields({
-      source: optional('source'), target: optional('target'), correlation_id: optional('correlation-id'),
-      workflow_id: optional('workflow-id'), session_id: optional('session-id'),
-    }),
+    fields: fieldValues(parsed),
     priority: listValue(parsed, 'priority'),
     filter: filterValue(parsed, command),
     after: seqValue(parsed, 'after', command),

@@ -2,6 +2,7 @@ import { text } from 'node:stream/consumers';
 import type { EventInput } from '../../client/index.js';
 import { definedFields, jsonObject, positionals, stringValue } from '../args.js';
 import type { Command } from '../context.js';
+import { FIELD_OPTIONS, fieldValues } from '../selection.js';
 
 const DEFAULT_SOURCE = 'herald-cli';
 
@@ -20,15 +21,7 @@ Options:
   --priority <p>           low | normal | high | critical (default normal)
   --event-id <uuid>        the event's id, for an idempotent retry
   --correlation-id <uuid>, --workflow-id <uuid>, --session-id <uuid>`,
-  options: {
-    source: { type: 'string' },
-    target: { type: 'string' },
-    priority: { type: 'string' },
-    'event-id': { type: 'string' },
-    'correlation-id': { type: 'string' },
-    'workflow-id': { type: 'string' },
-    'session-id': { type: 'string' },
-  },
+  options: { ...FIELD_OPTIONS, 'event-id': { type: 'string' } },
   async run(ctx) {
     const [eventType, payloadArg] = positionals(ctx.command, ctx.parsed.positionals, ['type'], 2) as [string, string | undefined];
     const payloadText = payloadArg === '-' ? await text(process.stdin) : payloadArg;
@@ -36,12 +29,10 @@ Options:
     const optional = (name: string) => stringValue(ctx.parsed, name);
     const event = {
       event_type: eventType,
+      ...fieldValues(ctx.parsed),
       source: optional('source') ?? DEFAULT_SOURCE,
       ...(payload && { payload }),
-      ...definedFields({
-        target: optional('target'), priority: optional('priority'), event_id: optional('event-id'),
-        correlation_id: optional('correlation-id'), workflow_id: optional('workflow-id'), session_id: optional('session-id'),
-      }),
+      ...definedFields({ priority: optional('priority'), event_id: optional('event-id') }),
     } as EventInput; // Herald validates every field and answers 400 naming the bad one.
     const stored = await (await ctx.client()).publish(event);
     ctx.print(ctx.json ? JSON.stringify(stored) : `published ${stored.event_type} seq=${stored.seq} event_id=${stored.event_id}`);
