@@ -62,11 +62,21 @@ afterAll(async () => {
 });
 
 describe('the packed client (npm pack, then npm install <tarball>)', { timeout: STEP_TIMEOUT_MS }, () => {
-  it('holds the built client with its type declarations, and no server code or sources', async () => {
+  it('holds the built client with its type declarations and the herald command, and no server code or sources', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball]);
     const files = stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/schemas/event.d.ts']));
-    expect(files.filter((f) => !/^(dist\/client\/|dist\/schemas\/[\w-]+\.d\.ts$|package\.json$|README\.md$|docs\/client\.md$)/.test(f))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining([
+      'package.json', 'README.md', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/schemas/event.d.ts', 'bin/herald.js', 'dist/cli/main.js',
+    ]));
+    const shipped = /^(dist\/client\/|dist\/schemas\/[\w-]+\.d\.ts$|dist\/cli\/[\w/-]+\.js$|dist\/lib\/(version|duration)\.js$|bin\/herald\.js$|package\.json$|README\.md$|docs\/client\.md$)/;
+    expect(files.filter((f) => !shipped.test(f))).toEqual([]);
+  });
+
+  it('runs `npx herald` in the installing project', async () => {
+    const { stdout } = await run('npx', ['--no-install', 'herald', 'publish', 'task_started', '--source', 'packed-cli', '--url', baseUrl, '--json'], { cwd: consumer, env });
+    const stored = JSON.parse(stdout) as { seq: number };
+    const res = await app.inject({ method: 'GET', url: '/events?source=packed-cli' });
+    expect(res.json<{ events: { seq: number }[] }>().events.map((e) => e.seq)).toEqual([stored.seq]);
   });
 
   it('is imported as herald/client by a plain .mjs and publishes to a running Herald', async () => {

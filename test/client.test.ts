@@ -2,8 +2,8 @@
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeraldClient, HeraldError, type FetchLike, type HeraldEvent } from '../src/client/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HeraldClient, HeraldError, type FetchLike, type HeraldEvent, type WebSocketLike } from '../src/client/index.js';
 import { testApp } from './helpers/app.js';
 
 async function listen(app: FastifyInstance): Promise<string> {
@@ -148,5 +148,38 @@ describe('HeraldClient with API keys', () => {
     const proxy: FetchLike = async () => new Response('<html>bad gateway</html>', { status: 502 });
     const error = await rejection(new HeraldClient({ baseUrl, fetch: proxy }).publish({ event_type: 'custom', source: 'sdk' }));
     expect(error).toMatchObject({ status: 502, code: 'http_502', message: '<html>bad gateway</html>' });
+  });
+});
+
+describe('a filter-language filter', () => {
+  it('goes to Herald unchanged: as JSON in the history query, and in the subscribe message', async () => {
+    const urls: string[] = [];
+    const recordingFetch: FetchLike = async (url) => {
+      urls.push(url);
+      return Response.json({ events: [], next_cursor: null });
+    };
+    const sent: string[] = [];
+    class RecordingSocket implements WebSocketLike {
+      onopen: WebSocketLike['onopen'] = null;
+      onmessage: WebSocketLike['onmessage'] = null;
+      onclose: WebSocketLike['onclose'] = null;
+      onerror: WebSocketLike['onerror'] = null;
+      constructor() {
+        queueMicrotask(() => this.onopen?.({}));
+      }
+      send(data: string) {
+        sent.push(data);
+      }
+      close() {}
+    }
+    const client = new HeraldClient({ baseUrl: 'http://herald.test', fetch: recordingFetch, WebSocket: RecordingSocket });
+    const filter = { 'payload.progress': { $gte: 50 }, $or: [{ source: 'a' }, { source: 'b' }] };
+
+    await client.historyPage({ filter });
+    expect(new URL(urls[0] ?? '').searchParams.get('filter')).toBe(JSON.stringify(filter));
+    const stream = client.subscribe({ filter, after: 0, heartbeatMs: 0 }, () => undefined);
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    expect(JSON.parse(sent[0] ?? '')).toMatchObject({ type: 'subscribe', filter, after: 0 });
+    stream.close();
   });
 });

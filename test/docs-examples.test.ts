@@ -7,30 +7,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDist } from './helpers/build-dist.js';
 import { codeBlocks, showsOutput, type CodeBlock, type Runner } from './helpers/markdown-examples.js';
 import { cleanupServers, freePort, makeTempDir, REPO_ROOT, spawnServer, type ServerProcess } from './helpers/spawn-server.js';
 
 const DOCS = ['README.md', ...readdirSync(join(REPO_ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
-// Inside the repository, so that examples resolve `ws` and `herald/client` (the package's own exports).
+// Inside the repository, so that examples resolve `ws`, `herald/client` (the package's own exports) and `npx herald`.
 const SCRATCH = join(REPO_ROOT, '.scratch', `docs-examples-${process.pid}`);
 // Generous: a tsx start takes seconds on a loaded machine. Hangs are what these catch, not slowness.
 const EXAMPLE_TIMEOUT_MS = 60_000;
-
-/** `herald/client` resolves to dist/client; transpiling just the client (as tsc would emit it) takes a moment, a full build half a minute. */
-function buildClient(): void {
-  const source = join(REPO_ROOT, 'src', 'client');
-  const out = join(REPO_ROOT, 'dist', 'client');
-  mkdirSync(out, { recursive: true });
-  for (const file of readdirSync(source).filter((f) => f.endsWith('.ts'))) {
-    const { outputText } = ts.transpileModule(readFileSync(join(source, file), 'utf8'), {
-      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true },
-      fileName: file,
-    });
-    writeFileSync(join(out, file.replace(/\.ts$/, '.js')), outputText);
-  }
-}
 
 /** The environment of an example: the developer's, minus anything that configures Herald or its client. */
 function exampleEnv(): NodeJS.ProcessEnv {
@@ -160,7 +146,7 @@ describe('the example extractor', () => {
 
 beforeAll(() => {
   mkdirSync(SCRATCH, { recursive: true });
-  buildClient();
+  buildDist();
 });
 afterAll(async () => {
   await cleanupServers();
