@@ -8,8 +8,8 @@ import { authEvents, getKey } from './api.js';
 const PRIORITIES = 4;
 
 /** The filter bar's query parameters (types, source, priority) as the SDK's subscribe options. */
-function subscription(params, after) {
-  const filters = {};
+function subscription(params, after, extra) {
+  const filters = { ...extra };
   if (params.get('source')) filters.source = params.get('source');
   const priority = params.get('priority')?.split(',').filter(Boolean) ?? [];
   if (priority.length > 0 && priority.length < PRIORITIES) filters.priority = priority;
@@ -18,15 +18,15 @@ function subscription(params, after) {
 }
 
 /**
- * Opens the stream for `params` from `after`. onState(state, detail): 'connecting' | 'live' |
+ * Opens the stream for `params` (plus `filters`, a subscription's own) from `after` (absent: from now). onState(state, detail): 'connecting' | 'live' |
  * 'reconnecting' (detail: ms until the attempt) | 'unauthorized' (waits for a new key) | 'failed' (detail:
  * reason). onNotice(text): gaps worth showing (a purged cursor).
  */
-export function openStream({ params, after, onEvent, onState, onNotice }) {
+export function openStream({ params, filters, after, onEvent, onState, onNotice }) {
   const key = getKey();
   const client = new HeraldClient({ baseUrl: location.origin, ...(key && { apiKey: key }) });
   return client.subscribe({
-    ...subscription(params, after),
+    ...subscription(params, after, filters),
     onStateChange(state, info) {
       if (state === 'open') onState('live');
       else if (state === 'reconnecting') onState('reconnecting', info.delayMs);

@@ -225,7 +225,7 @@ describe.skipIf(skipBrowser)('dashboard in a real browser', () => {
     await connected(page);
     await expectSeqs(page, '#history', [event.seq]);
     expect(await page.locator('#key-dialog').getAttribute('open')).toBeNull();
-    expect(await page.locator('#key-button').textContent()).toBe('Key ••••-key');
+    expect(await page.locator('#key-button').textContent()).toBe('Key ••••'); // too short to show any of it
     expect(errors).toEqual([]);
   });
 });
