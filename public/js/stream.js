@@ -14,7 +14,9 @@ function subscription(params, after, extra) {
   const priority = params.get('priority')?.split(',').filter(Boolean) ?? [];
   if (priority.length > 0 && priority.length < PRIORITIES) filters.priority = priority;
   const eventTypes = params.get('types')?.split(',').filter(Boolean) ?? [];
-  return { eventTypes, ...(Object.keys(filters).length > 0 && { filters }), after };
+  // The JSON filter language rides in the subscribe message as `filter` (docs/dashboard.md).
+  const filter = params.get('filter');
+  return { eventTypes, ...(Object.keys(filters).length > 0 && { filters }), ...(filter && { filter: JSON.parse(filter) }), after };
 }
 
 /**

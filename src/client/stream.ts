@@ -32,6 +32,8 @@ export interface SubscribeOptions {
   eventTypes?: readonly string[];
   /** source, target, priority, workflow_id, session_id, correlation_id, `payload.<path>` equality. */
   filters?: StreamFilters;
+  /** The JSON filter language (`{"payload.progress": {"$gte": 50}}`), sent as the subscribe message's `filter`. */
+  filter?: Record<string, unknown>;
   /** Deliver the stored events after this seq first. Absent: events from the moment of subscribing. */
   after?: number;
   reconnect?: ReconnectOptions;
@@ -131,11 +133,12 @@ export class ResumableStream implements StreamHandle {
     socket.onopen = () => {
       if (this.socket !== socket) return;
       opened = true;
-      const message: SubscribeMessage = {
+      const message: SubscribeMessage & { filter?: Record<string, unknown> } = {
         type: 'subscribe',
         id: SUBSCRIPTION_ID,
         ...(this.options.eventTypes?.length && { event_types: [...this.options.eventTypes] }),
         ...(this.options.filters && { filters: this.options.filters }),
+        ...(this.options.filter && { filter: this.options.filter }),
         ...(this.lastSeq !== undefined && { after: this.lastSeq }),
       };
       socket.send(JSON.stringify(message));

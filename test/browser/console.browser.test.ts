@@ -99,7 +99,7 @@ describe.skipIf(skipBrowser)('dashboard as the operator console', () => {
     expect(await page.locator('#deliveries .attempts-row .attempt').count()).toBe(2);
     expect(receiver.requests.filter((r) => r.headers['webhook-id'] !== undefined)).toHaveLength(3);
     expect(errors).toEqual([]);
-  });
+  }, 60_000);
 
   it('replays a subscription since a chosen time, pauses it and deletes it', async () => {
     const since = new Date(Date.now() - 1000).toISOString().slice(0, 19);
