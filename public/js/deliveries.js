@@ -3,7 +3,7 @@
 // with the subscription's own types and filters says when a matching event (so a new delivery) arrives,
 // and the deliveries' next_attempt_at says when an attempt is due (docs/dashboard.md).
 
-import { api, ApiError, describeError } from './api.js';
+import { api, ApiError, authEvents, describeError } from './api.js';
 import { $, formatRelative, formatTime, h, truncate } from './dom.js';
 import { openStream } from './stream.js';
 import { healthState } from './subscriptions.js';
@@ -33,6 +33,7 @@ export function mountDeliveries(section, { onChanged, onEdit }) {
   const open = new Set(); // delivery ids whose attempts are shown
   let sub = null;
   let stream = null;
+  let following = ''; // what the stream matches: reopened when the subscription's match changes
   let timer = null;
   let generation = 0;
 
@@ -148,8 +149,11 @@ export function mountDeliveries(section, { onChanged, onEdit }) {
 
   /** The subscription's own match as a stream: every event that makes it a delivery arrives here. */
   function follow() {
+    const match = JSON.stringify(sub && [sub.subscription_id, sub.event_types, sub.filters, sub.is_active, sub.callback_url]);
+    if (stream && match === following) return;
     stream?.close();
     stream = null;
+    following = match;
     if (!sub?.is_active || !sub.callback_url) return;
     const params = new URLSearchParams();
     if (sub.event_types.length) params.set('types', sub.event_types.join(','));
@@ -215,6 +219,11 @@ export function mountDeliveries(section, { onChanged, onEdit }) {
       await refresh();
     });
   });
+  // A new key: the watcher reconnects with it when the subscriptions reload.
+  authEvents.addEventListener('change', () => {
+    stream?.close();
+    stream = null;
+  });
   statusFilter.addEventListener('change', () => void refresh());
   $('[data-action="refresh"]', section).addEventListener('click', () => void refresh());
 
@@ -234,8 +243,7 @@ export function mountDeliveries(section, { onChanged, onEdit }) {
       if (secret) showSecret(secretBox, secret, 'Shown once: store it where the receiver verifies signatures.');
       if (!sub) {
         clearTimeout(timer);
-        stream?.close();
-        stream = null;
+        follow();
         table.replaceChildren();
         empty.textContent = document.body.dataset.admin === 'no'
           ? 'Deliveries need a key with the admin scope.'
@@ -244,7 +252,7 @@ export function mountDeliveries(section, { onChanged, onEdit }) {
         return;
       }
       renderHealth();
-      if (changed || !stream) follow();
+      follow();
       void refresh();
     },
   };
