@@ -67,9 +67,11 @@ describe('OpenAPI document', () => {
   it('has every route Fastify registered, with every method (the WebSocket upgrade is in /asyncapi.json)', () => {
     expect(routes.length).toBeGreaterThan(10);
     const hidden = routes.filter((r) => (r.schema as { hide?: boolean } | undefined)?.hide === true);
-    // Hidden: the documentation UI and the dashboard's static files, nothing else.
+    // Hidden: the documentation UI and the dashboard's static files (public/, and the client SDK's build
+    // under /client/), nothing else.
     for (const r of hidden.filter((r) => !/^\/docs(\/|$)/.test(r.url))) {
-      expect(existsSync(join('public', r.url === '/' ? 'index.html' : r.url)), r.url).toBe(true);
+      const file = r.url.startsWith('/client/') ? join('dist', r.url) : join('public', r.url === '/' ? 'index.html' : r.url);
+      expect(existsSync(file), r.url).toBe(true);
     }
 
     const expected = routes

@@ -53,6 +53,27 @@ export async function api(path, { method = 'GET', body } = {}) {
   throw error;
 }
 
+/**
+ * Whether the key may manage subscriptions: learned from the first admin call's answer. `body[data-admin]`
+ * hides every `[data-needs="admin"]` control for a key without the scope, so no button is there to fail.
+ */
+export function setAdmin(allowed) {
+  document.body.dataset.admin = allowed ? 'yes' : 'no';
+}
+export const isAdmin = () => document.body.dataset.admin !== 'no';
+
+/** Field errors from a 400's details, by the top-level field they name ('' for the body as a whole). */
+export function fieldErrors(err) {
+  const found = new Map();
+  for (const detail of Array.isArray(err?.details) ? err.details : []) {
+    const path = String(detail.path ?? '').split('/').filter(Boolean);
+    const field = path[0] ?? detail.params?.missingProperty ?? detail.params?.additionalProperty ?? '';
+    const text = `${path.length ? `${path.join('.')}: ` : ''}${detail.message ?? ''}`;
+    found.set(field, [...(found.get(field) ?? []), text]);
+  }
+  return found;
+}
+
 /** A one-line explanation for a panel; a 403 names the scope problem rather than a generic failure. */
 export function describeError(err) {
   if (err instanceof ApiError && err.status === 403) return `Forbidden: ${err.message}`;

@@ -1,8 +1,10 @@
-// One event as a list row, shared by the live list and history. Click a row to see the whole event.
+// One event as a list row, shared by the live list and history. Click a row to see the whole event and,
+// with the admin scope, which subscriptions got it.
 
 import { formatTime, h, hueOf, truncate } from './dom.js';
 
-export function eventRow(event) {
+/** onOpen(event, detailEl): the row was opened; it may add to the detail (the event's deliveries). */
+export function eventRow(event, onOpen) {
   const payload = JSON.stringify(event.payload ?? {});
   const type = h('span', { class: 'ev-type' }, event.event_type);
   type.style.setProperty('--hue', String(hueOf(String(event.event_type))));
@@ -14,12 +16,13 @@ export function eventRow(event) {
     h('span', { class: 'ev-source' }, event.source, event.target ? ` → ${event.target}` : ''),
     h('span', { class: 'ev-payload' }, truncate(payload, 200)),
   );
-  const row = h('li', { class: 'event', dataset: { seq: event.seq, type: event.event_type, priority: event.priority } }, summary);
+  const row = h('li', { class: 'event', dataset: { seq: event.seq, type: event.event_type, priority: event.priority, ...(event.target && { targeted: '' }) } }, summary);
   summary.addEventListener('click', () => {
-    let detail = row.querySelector('.ev-json');
+    let detail = row.querySelector('.ev-detail');
     if (!detail) {
-      detail = h('pre', { class: 'ev-json', hidden: true }, JSON.stringify(event, null, 2));
+      detail = h('div', { class: 'ev-detail', hidden: true }, h('pre', { class: 'ev-json' }, JSON.stringify(event, null, 2)));
       row.append(detail);
+      onOpen?.(event, detail);
     }
     detail.hidden = !detail.hidden;
     summary.setAttribute('aria-expanded', String(!detail.hidden));

@@ -1,5 +1,6 @@
-// The filter bar shared by the live list and history: the same three filters, the same query parameters
-// (types, source, priority) for GET /events and for the WebSocket.
+// The filter bar shared by the live list and history: the same filters, the same query parameters (types,
+// source, priority, and `filter`, the JSON filter language of docs/dashboard.md) for GET /events and for the
+// WebSocket.
 
 import { debounce, h } from './dom.js';
 
@@ -19,6 +20,10 @@ export function mountFilters(form, onChange) {
     type: 'search', name: 'source', placeholder: 'any source', autocomplete: 'off', spellcheck: 'false',
     'aria-label': 'Source', oninput: changed,
   });
+  const filter = h('input', {
+    type: 'search', name: 'filter', placeholder: '{"payload.progress": {"$gte": 50}}', autocomplete: 'off', spellcheck: 'false',
+    'aria-label': 'Filter (JSON: $eq $ne $in $nin $gt $gte $lt $lte $exists $prefix, $and $or $not)', oninput: changed,
+  });
   const toggled = (e) => {
     // At least one priority stays selected: none at all would match nothing, surely a slip.
     if (!chips.some((chip) => chip.querySelector('input').checked)) e.target.checked = true;
@@ -35,6 +40,7 @@ export function mountFilters(form, onChange) {
   form.replaceChildren(
     h('label', { class: 'field' }, h('span', {}, 'Types'), types),
     h('label', { class: 'field' }, h('span', {}, 'Source'), source),
+    h('label', { class: 'field' }, h('span', {}, 'Filter (JSON)'), filter),
     h('fieldset', { class: 'chips' }, h('legend', {}, 'Priority'), chips),
   );
 
@@ -46,6 +52,18 @@ export function mountFilters(form, onChange) {
       if (source.value.trim()) params.set('source', source.value.trim());
       const checked = chips.map((chip) => chip.querySelector('input')).filter((input) => input.checked).map((input) => input.value);
       if (checked.length < PRIORITIES.length) params.set('priority', checked.join(','));
+      // Only a JSON object is sent; anything else is marked and left out until it parses.
+      const text = filter.value.trim();
+      let parsed = null;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        parsed = undefined;
+      }
+      const valid = parsed === null || (typeof parsed === 'object' && !Array.isArray(parsed));
+      if (valid) filter.removeAttribute('aria-invalid');
+      else filter.setAttribute('aria-invalid', 'true');
+      if (valid && parsed) params.set('filter', JSON.stringify(parsed));
       return params;
     },
   };

@@ -4,6 +4,8 @@
 import { authEvents, getKey, setKey } from './api.js';
 import { $ } from './dom.js';
 
+const MASK_MIN = 16;
+
 export function mountKeyDialog(dialog, headerButton) {
   const form = $('form', dialog);
   const input = $('input[name="key"]', dialog);
@@ -12,7 +14,8 @@ export function mountKeyDialog(dialog, headerButton) {
 
   function label() {
     const key = getKey();
-    headerButton.textContent = key ? `Key ••••${key.slice(-4)}` : 'Set API key';
+    // The last 4 characters only of a key long enough that they do not give it away.
+    headerButton.textContent = !key ? 'Set API key' : key.length >= MASK_MIN ? `Key ••••${key.slice(-4)}` : 'Key ••••';
   }
 
   function open(message) {

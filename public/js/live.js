@@ -13,9 +13,9 @@ const MAX_HELD = 5000;
 
 /**
  * rates.record() is called per live arrival; onConnection(state, detail) reports the stream's state;
- * onSeq(seq) the newest seq seen.
+ * onSeq(seq) the newest seq seen; onEventOpen(event, detailEl) when a row is opened.
  */
-export function mountLive(section, { rates, onConnection, onSeq }) {
+export function mountLive(section, { rates, onConnection, onSeq, onEventOpen }) {
   const list = $('.events', section);
   const empty = $('.empty', section);
   const notice = $('.notice', section);
@@ -51,7 +51,7 @@ export function mountLive(section, { rates, onConnection, onSeq }) {
   function flush() {
     frame = 0;
     const fragment = document.createDocumentFragment();
-    for (let i = pending.length - 1; i >= 0; i--) fragment.append(eventRow(pending[i]));
+    for (let i = pending.length - 1; i >= 0; i--) fragment.append(eventRow(pending[i], onEventOpen));
     pending = [];
     list.prepend(fragment);
     while (list.children.length > MAX_ROWS) list.lastElementChild.remove();
@@ -60,6 +60,7 @@ export function mountLive(section, { rates, onConnection, onSeq }) {
 
   function onEvent(event) {
     if (event.seq > liveFrom) rates.record();
+    else rates.count(); // the newest stored events the list opens with: received, but not throughput
     onSeq(event.seq);
     if (!paused) {
       queue([event]);

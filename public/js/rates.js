@@ -6,7 +6,7 @@ import { h } from './dom.js';
 const WINDOW = 10;
 const SPAN = 30;
 
-export function createRates({ rateEl, totalEl, sparkEl, peakEl }) {
+export function createRates({ rateEl, totalEl, sparkEl, peakEl, scaleEl }) {
   const buckets = new Map(); // unix second → events that arrived in it
   const started = Math.floor(Date.now() / 1000);
   let total = 0;
@@ -26,6 +26,7 @@ export function createRates({ rateEl, totalEl, sparkEl, peakEl }) {
     const counts = bars.map((_, i) => buckets.get(now - SPAN + 1 + i) ?? 0);
     const peak = Math.max(...counts);
     peakEl.textContent = `peak ${peak}/s`;
+    scaleEl.textContent = `${peak}/s`; // the top of the chart: bars are scaled to the 30 s peak
     bars.forEach((bar, i) => {
       // CSSOM writes are allowed under the page's CSP (style attributes in markup are not).
       bar.style.height = counts[i] === 0 ? '0' : `${Math.max(4, (counts[i] / peak) * 100)}%`;
@@ -35,13 +36,20 @@ export function createRates({ rateEl, totalEl, sparkEl, peakEl }) {
 
   const timer = setInterval(render, 1000);
   render();
+  function count() {
+    total += 1;
+    totalEl.textContent = total.toLocaleString('en-US'); // the count at once; rates on the next tick
+  }
+
   return {
+    /** A live arrival: counted and charted. */
     record() {
       const second = Math.floor(Date.now() / 1000);
       buckets.set(second, (buckets.get(second) ?? 0) + 1);
-      total += 1;
-      totalEl.textContent = total.toLocaleString('en-US'); // the count at once; rates on the next tick
+      count();
     },
+    /** An event received from the stored backlog: counted, not charted. */
+    count,
     render,
     stop: () => clearInterval(timer),
   };

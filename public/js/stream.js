@@ -1,112 +1,54 @@
-// The live stream, as any client uses it (docs/websocket.md): one query subscription per socket, so the last
-// seq received is a safe cursor; reconnect with exponential backoff and jitter, resuming with after=<seq>.
+// The live stream through the client SDK that Herald serves at /client/ (docs/client.md): its reconnect,
+// backoff, heartbeat and resume-after-the-last-seq are the ones every client uses. This file only translates
+// the page's filters into a subscription and the SDK's states into the header's.
 
-import { api, ApiError, getKey } from './api.js';
+import { HeraldClient } from '/client/index.js';
+import { authEvents, getKey } from './api.js';
 
-/** Close codes that say "do not reconnect" (docs/websocket.md). */
-const isFatal = (code) => (code >= 4500 && code <= 4999) || code === 1008 || code === 1009;
+const PRIORITIES = 4;
+
+/** The filter bar's query parameters (types, source, priority) as the SDK's subscribe options. */
+function subscription(params, after, extra) {
+  const filters = { ...extra };
+  if (params.get('source')) filters.source = params.get('source');
+  const priority = params.get('priority')?.split(',').filter(Boolean) ?? [];
+  if (priority.length > 0 && priority.length < PRIORITIES) filters.priority = priority;
+  const eventTypes = params.get('types')?.split(',').filter(Boolean) ?? [];
+  // The JSON filter language rides in the subscribe message as `filter` (docs/dashboard.md).
+  const filter = params.get('filter');
+  return { eventTypes, ...(Object.keys(filters).length > 0 && { filters }), ...(filter && { filter: JSON.parse(filter) }), after };
+}
 
 /**
- * Opens the stream for `params` (types, source, priority …) from `after`.
- * onState(state, detail): 'connecting' | 'live' | 'reconnecting' (detail: ms until the attempt) |
- * 'unauthorized' (waits for a new key) | 'failed' (detail: reason; gives up).
- * onNotice(text): server error frames worth showing (a purged cursor).
+ * Opens the stream for `params` (plus `filters`, a subscription's own) from `after` (absent: from now). onState(state, detail): 'connecting' | 'live' |
+ * 'reconnecting' (detail: ms until the attempt) | 'unauthorized' (waits for a new key) | 'failed' (detail:
+ * reason). onNotice(text): gaps worth showing (a purged cursor).
  */
-export function openStream({ params, after, onEvent, onState, onNotice }) {
-  let lastSeq = after;
-  let attempt = 0;
-  let ws = null;
-  let timer = null;
-  let stopped = false;
-
-  function url() {
-    const query = new URLSearchParams(params);
-    query.set('after', String(lastSeq));
-    const key = getKey();
-    if (key) query.set('token', key); // browsers cannot set headers on a WebSocket
-    return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/events?${query}`;
-  }
-
-  function open() {
-    onState('connecting');
-    const openedAt = Date.now();
-    let opened = false;
-    ws = new WebSocket(url());
-    ws.onopen = () => {
-      opened = true;
-      onState('live');
-    };
-    ws.onmessage = (message) => {
-      let frame;
-      try {
-        frame = JSON.parse(message.data);
-      } catch {
-        return;
-      }
-      if ('type' in frame) {
-        // Without message ids only errors arrive as control frames.
-        if (frame.code === 'cursor_expired') {
-          onNotice(`Events after seq ${lastSeq} up to ${frame.oldest_seq} were purged before they could be shown.`);
-        } else if (frame.message) {
-          onNotice(frame.message);
-        }
-        return;
-      }
-      if (typeof frame.seq !== 'number' || frame.seq <= lastSeq) return; // never show an event twice
-      lastSeq = frame.seq;
-      attempt = 0;
-      onEvent(frame);
-    };
-    ws.onclose = (event) => {
-      ws = null;
-      if (stopped) return;
-      if (isFatal(event.code)) {
-        onState('failed', `closed by Herald: ${event.code} ${event.reason}`.trim());
-        return;
-      }
-      if (!opened) {
-        // A refused upgrade reaches a browser only as 1006: ask over HTTP whether the key is the problem.
-        void diagnose();
-        return;
-      }
-      if (Date.now() - openedAt > 30_000) attempt = 0; // a long-lived socket resets the backoff
-      schedule();
-    };
-  }
-
-  async function diagnose() {
-    try {
-      const probe = new URLSearchParams(params);
-      probe.set('limit', '1');
-      await api(`/events?${probe}`);
-    } catch (err) {
-      if (stopped) return;
-      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
-        onState('unauthorized', err.message); // the key dialog is up; a new key restarts the stream
-        return;
-      }
-      if (err instanceof ApiError && err.status === 400) {
-        onState('failed', err.message);
-        return;
-      }
-    }
-    if (!stopped) schedule();
-  }
-
-  function schedule() {
-    const ceiling = Math.min(30_000, 500 * 2 ** attempt);
-    attempt += 1;
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
-    onState('reconnecting', delay);
-    timer = setTimeout(open, delay);
-  }
-
-  open();
-  return {
-    close() {
-      stopped = true;
-      clearTimeout(timer);
-      ws?.close(1000);
+export function openStream({ params, filters, after, onEvent, onState, onNotice }) {
+  const key = getKey();
+  const client = new HeraldClient({ baseUrl: location.origin, ...(key && { apiKey: key }) });
+  return client.subscribe({
+    ...subscription(params, after, filters),
+    onStateChange(state, info) {
+      if (state === 'open') onState('live');
+      else if (state === 'reconnecting') onState('reconnecting', info.delayMs);
+      else if (state === 'connecting') onState('connecting');
+      else if (info.error) closed(info.error);
     },
-  };
+    onGap(gap) {
+      onNotice(gap.code === 'cursor_expired'
+        ? `Events after seq ${gap.after} up to ${gap.resumedFrom} were purged before they could be shown.`
+        : `The stream restarted from seq ${gap.resumedFrom}: Herald's database is not the one this page was reading.`);
+    },
+    onError: (error) => onNotice(error.message),
+  }, onEvent);
+
+  function closed(error) {
+    if (error.status === 401 || error.status === 403) {
+      onState('unauthorized', error.message);
+      if (error.status === 401) authEvents.dispatchEvent(new CustomEvent('required', { detail: error }));
+      return;
+    }
+    onState('failed', error.message);
+  }
 }

@@ -24,6 +24,16 @@ describe('dashboard routes', () => {
     expect((await app.inject({ url: '/styles.css' })).headers['content-type']).toMatch(/^text\/css/);
   });
 
+  it('serves the built client SDK modules under /client/, not its type declarations', async () => {
+    app = await testApp();
+    const sdk = await app.inject({ url: '/client/index.js' });
+    expect(sdk.statusCode).toBe(200);
+    expect(sdk.headers['content-type']).toMatch(/javascript/);
+    expect(sdk.body).toContain('HeraldClient');
+    expect((await app.inject({ url: '/client/stream.js' })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/client/index.d.ts' })).statusCode).toBe(404);
+  });
+
   it('does not shadow the API: /events, health and unknown paths answer as before', async () => {
     app = await testApp();
     const history = await app.inject({ url: '/events' });

@@ -193,7 +193,7 @@ describe.skipIf(skipBrowser)('dashboard in a real browser', () => {
     expect(errors).toEqual([]);
   });
 
-  it('asks for an API key when Herald requires one, keeps it, and works with it', async () => {
+  it('asks for an API key when Herald requires one, keeps it, shows a read-only key read-only controls, and works with it', async () => {
     const { base } = await herald({ HERALD_API_KEYS: 'reader-key:read,admin-key:admin,producer-key:publish' });
     const { page, errors } = await dashboard(base);
     const dialog = page.locator('#key-dialog[open]');
@@ -211,13 +211,19 @@ describe.skipIf(skipBrowser)('dashboard in a real browser', () => {
     const event = await publish(base, { event_type: 'task_started', source: 'agent-1' }, 'producer-key');
     await page.locator(`#live .event[data-seq="${event.seq}"]`).waitFor();
     const subsNotice = page.locator('#subscriptions .notice');
-    await subsNotice.getByText("this API key lacks the 'admin' scope").waitFor();
+    await subsNotice.getByText('Read-only key: managing subscriptions and deliveries needs the admin scope.').waitFor();
+    // Read-only controls: explained, never shown only to fail.
+    expect(await page.locator('#deliveries .empty').textContent()).toBe('Deliveries need a key with the admin scope.');
+    expect(await page.getByRole('button', { name: 'New subscription' }).isVisible()).toBe(false);
+    await page.locator(`#live .event[data-seq="${event.seq}"] .ev-summary`).click();
+    await page.locator(`#live .event[data-seq="${event.seq}"]`, { hasText: 'Deliveries need a key with the admin scope.' }).waitFor();
     await subsNotice.getByRole('button', { name: 'Use another key' }).click();
 
     await dialog.locator('input[name="key"]').fill('admin-key');
     await dialog.getByRole('button', { name: 'Use key' }).click();
     await page.locator('#subscriptions .subs', { hasText: 'No subscriptions yet' }).waitFor();
     expect(await subsNotice.isHidden()).toBe(true);
+    expect(await page.getByRole('button', { name: 'New subscription' }).isVisible()).toBe(true);
     expect(await page.evaluate(() => localStorage.getItem('herald.apiKey'))).toBe('admin-key');
 
     // The key survives a reload: no form, straight to live, with the history read under it.
@@ -225,7 +231,7 @@ describe.skipIf(skipBrowser)('dashboard in a real browser', () => {
     await connected(page);
     await expectSeqs(page, '#history', [event.seq]);
     expect(await page.locator('#key-dialog').getAttribute('open')).toBeNull();
-    expect(await page.locator('#key-button').textContent()).toBe('Key ••••-key');
+    expect(await page.locator('#key-button').textContent()).toBe('Key ••••'); // too short to show any of it
     expect(errors).toEqual([]);
   });
 });
