@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { event, testApp } from './helpers/app.js';
+import { readHistory } from '../src/store/event-history.js';
+import { EventRepository } from '../src/store/event-repository.js';
+import { SEQ_MAX } from '../src/store/segment-rows.js';
 
 interface Ev { event_type: string; seq: number; workflow_id: string | null }
 
@@ -66,4 +69,27 @@ describe('history over segments of many sizes', () => {
       });
     }
   }
+});
+
+describe('an id filter', () => {
+  it('reads ref rows in proportion to the page, not to how many events carry the id', async () => {
+    const repo = new EventRepository(app.store.db);
+    const refs = repo.reads.refs.bind(repo.reads);
+    let rowsRead = 0;
+    repo.reads.refs = async (...args) => {
+      const rows = await refs(...args);
+      rowsRead += rows.length;
+      return rows;
+    };
+    const carrying = all.filter((e) => e.workflow_id === workflow).map((e) => e.seq);
+    const limit = 6;
+    for (const order of ['asc', 'desc'] as const) {
+      rowsRead = 0;
+      const page = await readHistory(repo, { filter: { types: [], workflow_id: workflow }, order, after: 0, before: SEQ_MAX, limit });
+      const expected = order === 'asc' ? carrying.slice(0, limit) : carrying.slice(-limit).reverse();
+      expect(page.events.map((e) => e.seq)).toEqual(expected);
+      expect(rowsRead).toBeLessThanOrEqual(4 * (limit + 1));
+    }
+    expect(carrying.length).toBeGreaterThan(16 * (limit + 1));
+  });
 });

@@ -118,7 +118,7 @@ async function readStream(source: HistorySource, req: HistoryRequest, upper: num
   // Ascending: every key ≤ done has been read; descending: every key > done.
   let done = asc ? req.after : highest;
   let lastKey = req.after;
-  let width = source.exact ? highest - lowest + 1 : req.limit + 1;
+  let width = req.limit + 1;
   for (let windows = 0; asc ? done < highest : done >= lowest; windows++) {
     const [from, to] = asc ? [done, Math.min(done + width, highest)] : [Math.max(done - width, lowest - 1), done];
     const read = await source.window(from, to);

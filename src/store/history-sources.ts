@@ -24,8 +24,6 @@ export interface HistorySource {
   readonly slack: number;
   /** Every seq can be a candidate (the global order): windows must respect the scan budget themselves. */
   readonly dense: boolean;
-  /** Its keys exist only for the filter's own events (an id's refs): one window spans the whole range. */
-  readonly exact: boolean;
 }
 
 /** Each segment a request touches is fetched and decoded once, whichever of its streams needs it. */
@@ -62,7 +60,6 @@ export function globalSource(reads: SegmentReads, docs: SegmentDocs): HistorySou
   return {
     slack: SEGMENT_MAX_EVENTS,
     dense: true,
-    exact: false,
     async window(from, to) {
       const rows = await reads.endingIn(from, to);
       return { events: (await docs.fromRows(rows)).flat(), lastKey: rows.at(-1)?.last ?? null };
@@ -85,7 +82,6 @@ export function typeSource(reads: SegmentReads, docs: SegmentDocs, eventType: st
   return {
     slack: SEGMENT_MAX_EVENTS,
     dense: false,
-    exact: false,
     async window(from, to) {
       const rows = await reads.typeRows(eventType, from, to);
       return { events: await eventsOf(rows), lastKey: rows.at(-1)?.segment ?? null };
@@ -103,7 +99,6 @@ export function refSource(reads: SegmentReads, docs: SegmentDocs, field: RefFiel
   return {
     slack: 0,
     dense: false,
-    exact: true,
     async window(from, to) {
       const refs = await reads.refs(field, value, from, to);
       const bySegment = await docs.byLasts(refs.map((r) => r.segment));
