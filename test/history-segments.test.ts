@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { event, testApp } from './helpers/app.js';
 import { readHistory } from '../src/store/event-history.js';
@@ -91,5 +91,28 @@ describe('an id filter', () => {
       expect(rowsRead).toBeLessThanOrEqual(4 * (limit + 1));
     }
     expect(carrying.length).toBeGreaterThan(16 * (limit + 1));
+  });
+});
+
+describe('segment documents', () => {
+  it('are parsed only as a page needs them', async () => {
+    const repo = new EventRepository(app.store.db);
+    const [newest] = await repo.reads.endingIn(0, SEQ_MAX).then((rows) => rows.slice(-1));
+    const parsed = vi.spyOn(JSON, 'parse');
+    try {
+      const page = await readHistory(repo, { filter: { types: [] }, order: 'desc', after: 0, before: SEQ_MAX, limit: 6 });
+      expect(page.events.map((e) => e.seq)).toEqual(all.slice(-6).reverse().map((e) => e.seq));
+      const chars = parsed.mock.calls.reduce((n, [text]) => n + String(text).length, 0);
+      expect(chars).toBeLessThan((newest?.docs.length ?? 0) / 4);
+    } finally {
+      parsed.mockRestore();
+    }
+  });
+
+  it('written without offsets (Herald 0.2.0) read the same', async () => {
+    await app.store.db.query('UPDATE segment UNSET offs RETURN NONE').collect();
+    const expected = all.filter((e) => e.event_type === 'b').map((e) => e.seq);
+    expect(await readAll('types=b&limit=6&order=asc&after=50')).toEqual(expected.filter((s) => s > 50));
+    expect(await readAll('limit=100')).toEqual(all.map((e) => e.seq).reverse());
   });
 });

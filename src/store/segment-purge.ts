@@ -1,4 +1,5 @@
 import { BoundIncluded, RecordIdRange, type RecordId, type Surreal } from 'surrealdb';
+import { encodeDocs } from './segment-docs.js';
 import type { SegmentReads } from './segment-reads.js';
 import { lookupIds } from './segment-records.js';
 import {
@@ -46,7 +47,7 @@ export class SegmentPurge {
     const segments = await this.reads.byIds([...new Set(rows.map((r) => r.segment))]);
     const refs: RecordId[] = [];
     const keys: RecordId[] = [];
-    const rewrites: Array<{ id: RecordId<'segment'>; old: string; docs: string }> = [];
+    const rewrites: Array<{ id: RecordId<'segment'>; old: string; docs: string; offs: number[] }> = [];
     for (const segment of segments) {
       const events = decodeDocs(segment);
       const gone = events.filter((e) => doomed.has(e.seq));
@@ -56,7 +57,8 @@ export class SegmentPurge {
         refs.push(...lookupIds(event).refs);
         if (segmentKeys.has(event.event_id)) keys.push(eventKeyId(event.event_id));
       }
-      rewrites.push({ id: segment.id, old: segment.docs, docs: JSON.stringify(events.filter((e) => !doomed.has(e.seq))) });
+      const kept = encodeDocs(events.filter((e) => !doomed.has(e.seq)), segment.first, segment.last);
+      rewrites.push({ id: segment.id, old: segment.docs, ...kept });
     }
     // A key row is deleted only while it still names the expired event: its id may have been published again.
     const responses = await this.db
@@ -65,7 +67,7 @@ export class SegmentPurge {
         DELETE $expiries, $refs RETURN NONE;
         DELETE $keys WHERE seq INSIDE $seqs RETURN NONE;
         FOR $s IN $rewrites {
-          IF array::len((UPDATE $s.id SET docs = $s.docs WHERE docs = $s.old RETURN VALUE id)) = 0 { THROW "herald:segment_moved" };
+          IF array::len((UPDATE $s.id SET docs = $s.docs, offs = $s.offs WHERE docs = $s.old RETURN VALUE id)) = 0 { THROW "herald:segment_moved" };
         };
         COMMIT;`,
         { expiries: rows.map((r) => r.id), refs, keys, seqs: [...doomed], rewrites },
