@@ -2,6 +2,7 @@ import type { Surreal } from 'surrealdb';
 import type { Event } from '../schemas/event.js';
 import type { DeliveryRow } from './delivery-rows.js';
 import { seqOfEventId } from './event-ids.js';
+import { storedDocs } from './segment-docs.js';
 import { SegmentPurge } from './segment-purge.js';
 import { SegmentReads } from './segment-reads.js';
 import type { SegmentRecords } from './segment-records.js';
@@ -122,7 +123,8 @@ export class EventRepository {
     if (key) [segment] = await this.reads.byIds([key.segment]);
     const seq = key?.seq ?? seqOfEventId(eventId);
     if (!segment && seq !== null && seq <= SEQ_MAX - SEGMENT_MAX_EVENTS) segment = await this.reads.covering(seq);
-    return segment ? decodeDocs(segment).find((e) => e.seq === seq && e.event_id === eventId) : undefined;
+    const event = segment && storedDocs(segment).find((d) => d.seq === seq)?.event();
+    return event?.event_id === eventId ? event : undefined;
   }
 
   /** The lowest seq retention has not deleted: a resume cursor below it has lost events. */
