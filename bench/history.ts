@@ -99,6 +99,20 @@ export interface HistoryReport {
   rssAfterLoadMb: number; rssIdleSocketsMb: number; ceilingRssIdleSocketsMb: number;
 }
 
+/**
+ * Where Herald's RSS is: V8's heap and the memory V8 knows of outside it (Buffers) from its /metrics, the
+ * rest is native (the engine: RocksDB memtables and block cache, its threads' malloc arenas).
+ */
+async function memoryBreakdown(herald: Child): Promise<string> {
+  const text = await fetch(`${herald.baseUrl}/metrics`).then((r) => r.text());
+  const mb = (name: string) => Number(new RegExp(`^${name} ([0-9.e+]+)`, 'm').exec(text)?.[1]) / 2 ** 20;
+  const rss = rssMb(herald.proc.pid);
+  const heap = mb('nodejs_heap_size_total_bytes');
+  const external = mb('nodejs_external_memory_bytes');
+  return `RSS ${fmt(rss, 0)} MB = V8 heap ${fmt(heap, 0)} MB (used ${fmt(mb('nodejs_heap_size_used_bytes'), 0)}) + ` +
+    `external ${fmt(external, 0)} MB + native ${fmt(rss - heap - external, 0)} MB (MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? 'unset'})`;
+}
+
 const verdict = (met: boolean) => (met ? 'MET' : 'NOT MET');
 
 /** RSS of `server` with IDLE_SOCKETS clients connected on `path` and left idle for a second. */
@@ -126,6 +140,7 @@ export async function runHistory(): Promise<HistoryReport> {
     if (newestSeq === undefined || newestSeq < EVENTS) throw new Error(`after loading ${EVENTS} events the newest seq is ${newestSeq}`);
     const du = execFileSync('du', ['-sh', herald.dataDir]).toString().split('\t')[0];
     const rssAfterLoadMb = rssMb(herald.proc.pid);
+    console.log(`  herald memory after the load: ${await memoryBreakdown(herald)}`);
     console.log(`  load: ${fmtInt(EVENTS)} events in ${fmt(loaded.seconds, 1)} s = ${fmtInt(loaded.eventsPerSec)} events/s; ` +
       `~${fmtInt(loaded.bodyBytes / EVENTS)} B/event on the wire; data dir ${du}; herald RSS ${fmt(rssAfterLoadMb, 0)} MB`);
     if (SETTLE_S > 0) await sleep(SETTLE_S * 1000);

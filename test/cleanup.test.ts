@@ -4,7 +4,7 @@ import { event, tempRocksDb, testApp } from './helpers/app.js';
 import { migrate } from '../src/store/migrations.js';
 import { SegmentPurge } from '../src/store/segment-purge.js';
 import { SegmentReads } from '../src/store/segment-reads.js';
-import { segmentId } from '../src/store/segment-rows.js';
+import { decodeDocs, segmentId } from '../src/store/segment-rows.js';
 import { purgeOnce } from '../src/events/cleanup.js';
 
 let app: FastifyInstance;
@@ -108,6 +108,40 @@ describe('retention past a gap in the seq space', () => {
       expect((await new SegmentReads(store.db).endingIn(0, 10_000)).map((r) => r.last)).toEqual([5030]);
       expect(await purge.purgedThrough()).toBe(5020);
     } finally {
+      await store.dispose();
+    }
+  });
+});
+
+describe('expiry on two replicas', () => {
+  it('never puts back a document another replica purged while this one was rewriting the segment', async () => {
+    const store = await tempRocksDb();
+    const local = await testApp({}, store.db);
+    try {
+      const at = (minutes: number) => new Date(Date.now() + minutes * 60_000);
+      const stored = (await local.inject({
+        method: 'POST', url: '/events/batch',
+        payload: { events: [event({ expires_at: at(1).toISOString() }), event({ expires_at: at(2).toISOString() }), event()] },
+      })).json().events as Array<{ seq: number }>;
+      // Replica B purges both expired events between replica A's read of the segment (one expired) and its write.
+      const other = new SegmentPurge(store.db, new SegmentReads(store.db));
+      const reads = new SegmentReads(store.db);
+      const read = reads.byIds.bind(reads);
+      let raced = false;
+      reads.byIds = async (lasts) => {
+        const rows = await read(lasts);
+        if (!raced) {
+          raced = true;
+          expect(await other.expired(at(3), 1000)).toBe(2);
+        }
+        return rows;
+      };
+      await new SegmentPurge(store.db, reads).expired(at(1.5), 1000);
+      expect(raced).toBe(true);
+      const [segment] = await reads.endingIn(0, 10);
+      expect(segment && decodeDocs(segment).map((e) => e.seq)).toEqual([stored[2]?.seq]);
+    } finally {
+      await local.close();
       await store.dispose();
     }
   });

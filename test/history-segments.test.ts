@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { event, testApp } from './helpers/app.js';
+import { readHistory } from '../src/store/event-history.js';
+import { and, test } from '../src/events/filter.js';
+import { EventRepository } from '../src/store/event-repository.js';
+import { SEQ_MAX } from '../src/store/segment-rows.js';
 
 interface Ev { event_type: string; seq: number; workflow_id: string | null }
 
@@ -66,4 +70,50 @@ describe('history over segments of many sizes', () => {
       });
     }
   }
+});
+
+describe('an id filter', () => {
+  it('reads ref rows in proportion to the page, not to how many events carry the id', async () => {
+    const repo = new EventRepository(app.store.db);
+    const refs = repo.reads.refs.bind(repo.reads);
+    let rowsRead = 0;
+    repo.reads.refs = async (...args) => {
+      const rows = await refs(...args);
+      rowsRead += rows.length;
+      return rows;
+    };
+    const carrying = all.filter((e) => e.workflow_id === workflow).map((e) => e.seq);
+    const limit = 6;
+    for (const order of ['asc', 'desc'] as const) {
+      rowsRead = 0;
+      const page = await readHistory(repo, { selection: { types: [], filter: and(test('workflow_id', '$eq', workflow)) }, order, after: 0, before: SEQ_MAX, limit });
+      const expected = order === 'asc' ? carrying.slice(0, limit) : carrying.slice(-limit).reverse();
+      expect(page.events.map((e) => e.seq)).toEqual(expected);
+      expect(rowsRead).toBeLessThanOrEqual(4 * (limit + 1));
+    }
+    expect(carrying.length).toBeGreaterThan(16 * (limit + 1));
+  });
+});
+
+describe('segment documents', () => {
+  it('are parsed only as a page needs them', async () => {
+    const repo = new EventRepository(app.store.db);
+    const [newest] = await repo.reads.endingIn(0, SEQ_MAX).then((rows) => rows.slice(-1));
+    const parsed = vi.spyOn(JSON, 'parse');
+    try {
+      const page = await readHistory(repo, { selection: { types: [], filter: and() }, order: 'desc', after: 0, before: SEQ_MAX, limit: 6 });
+      expect(page.events.map((e) => e.seq)).toEqual(all.slice(-6).reverse().map((e) => e.seq));
+      const chars = parsed.mock.calls.reduce((n, [text]) => n + String(text).length, 0);
+      expect(chars).toBeLessThan((newest?.docs.length ?? 0) / 4);
+    } finally {
+      parsed.mockRestore();
+    }
+  });
+
+  it('written without offsets (Herald 0.2.0) read the same', async () => {
+    await app.store.db.query('UPDATE segment UNSET offs RETURN NONE').collect();
+    const expected = all.filter((e) => e.event_type === 'b').map((e) => e.seq);
+    expect(await readAll('types=b&limit=6&order=asc&after=50')).toEqual(expected.filter((s) => s > 50));
+    expect(await readAll('limit=100')).toEqual(all.map((e) => e.seq).reverse());
+  });
 });

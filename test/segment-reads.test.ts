@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Surreal } from 'surrealdb';
 import { serverEventId, seqOfEventId } from '../src/store/event-ids.js';
+import { encodeDocs, storedDocs } from '../src/store/segment-docs.js';
 import { SegmentReads } from '../src/store/segment-reads.js';
 import { eventKeyId, eventRefId, segTypeId, segmentId } from '../src/store/segment-rows.js';
 import { tempRocksDb } from './helpers/app.js';
@@ -88,5 +89,18 @@ describe('segment records', () => {
     expect(records.keys.map((k) => [k.id.id, k.seq, k.segment])).toEqual([['client-1', 11, 13]]);
     expect(records.refs.map((r) => r.id.id)).toEqual([['w', 'w', 12]]);
     expect(records.expiries.map((r) => r.id.id)).toEqual([[0, 12]]);
+    // The documents are one JSON array with where each seq's document starts, so a read parses only those it needs.
+    expect(records.segment.docs).toBe(JSON.stringify(events));
+    const parsed = vi.spyOn(JSON, 'parse');
+    const docs = storedDocs(records.segment);
+    expect(docs.map((d) => d.seq)).toEqual([11, 12, 13]);
+    expect(docs[1]?.event()).toEqual(events[1]);
+    expect(parsed.mock.calls.map(([text]) => text.length)).toEqual([JSON.stringify(events[1]).length]);
+    parsed.mockRestore();
+    // Expiry rewrites a segment without some documents; a segment without offsets (0.2.0) is parsed whole.
+    const kept = { first: 11, last: 13, ...encodeDocs([events[0], events[2]] as typeof events, 11, 13) };
+    expect(kept.offs[1]).toBe(-1);
+    expect(storedDocs(kept).map((d) => d.event())).toEqual([events[0], events[2]]);
+    expect(storedDocs({ first: 11, last: 13, docs: kept.docs }).map((d) => d.event())).toEqual([events[0], events[2]]);
   });
 });

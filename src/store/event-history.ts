@@ -1,6 +1,7 @@
 import type { Event, HistoryPage, HistoryQuery } from '../schemas/event.js';
 import { compileSelection, indexedId, selectionFromQuery, typeMatcher, type Selection } from '../events/selection.js';
 import type { EventRepository } from './event-repository.js';
+import type { StoredDoc } from './segment-docs.js';
 import { SegmentDocs, globalSource, refSource, typeSource, type HistorySource } from './history-sources.js';
 import { SEQ_MAX, isExpired } from './segment-rows.js';
 
@@ -54,11 +55,12 @@ async function readStream(source: HistorySource, req: HistoryRequest, upper: num
   const found: Event[] = [];
   if (highest < lowest) return { matches: found, frontier: null };
   let examined = 0;
-  /** Examines events in scan order; the seq of the limit+1-th match, or null. */
-  const take = (events: Event[]): number | null => {
-    const inRange = events.filter((e) => e.seq >= lowest && e.seq <= highest).sort((x, y) => (asc ? x.seq - y.seq : y.seq - x.seq));
-    for (const event of inRange) {
+  /** Examines documents in scan order, parsing each only then; the seq of the limit+1-th match, or null. */
+  const take = (docs: StoredDoc[]): number | null => {
+    const inRange = docs.filter((d) => d.seq >= lowest && d.seq <= highest).sort((x, y) => (asc ? x.seq - y.seq : y.seq - x.seq));
+    for (const doc of inRange) {
       examined += 1;
+      const event = doc.event();
       if (!matches(event)) continue;
       found.push(event);
       if (found.length > req.limit) return event.seq;
@@ -72,7 +74,7 @@ async function readStream(source: HistorySource, req: HistoryRequest, upper: num
   // Ascending: every key ≤ done has been read; descending: every key > done.
   let done = asc ? req.after : highest;
   let lastKey = req.after;
-  let width = source.exact ? highest - lowest + 1 : req.limit + 1;
+  let width = req.limit + 1;
   for (let windows = 0; asc ? done < highest : done >= lowest; windows++) {
     const [from, to] = asc ? [done, Math.min(done + width, highest)] : [Math.max(done - width, lowest - 1), done];
     const read = await source.window(from, to);

@@ -2,9 +2,11 @@ import type { Surreal } from 'surrealdb';
 import type { Event } from '../schemas/event.js';
 import type { DeliveryRow } from './delivery-rows.js';
 import { seqOfEventId } from './event-ids.js';
+import { storedDocs } from './segment-docs.js';
 import { SegmentPurge } from './segment-purge.js';
 import { SegmentReads } from './segment-reads.js';
 import type { SegmentRecords } from './segment-records.js';
+import { transactionFailure } from './transaction-errors.js';
 import { SEGMENT_MAX_EVENTS, SEQ_MAX, decodeDocs, eventKeyId, type EventKeyRow, type SegmentRow } from './segment-rows.js';
 
 /** Another writer advanced the seq counter since this one read it. */
@@ -12,8 +14,7 @@ export class SeqMovedError extends Error {}
 /** A client-supplied event_id of the commit is already stored (by another request, or another replica). */
 export class DuplicateKeyError extends Error {}
 
-export const isWriteConflict = (error: unknown): boolean =>
-  error instanceof Error && /conflict|retry the transaction/i.test(error.message);
+export { isWriteConflict } from './transaction-errors.js';
 
 /**
  * All SurrealQL that writes or looks up events in the segment log (docs/storage.md). History reads live in
@@ -61,12 +62,11 @@ export class EventRepository {
         { prev: prevSeq, last: records.segment.last, keys: records.keys, rows, types, deliveries },
       )
       .responses();
-    const failures = responses.filter((r) => !r.success);
-    if (failures.length > 0) {
-      const messages = failures.map((f) => (f.success ? '' : f.error.message));
-      if (messages.some((m) => m.includes('herald:seq_moved'))) throw new SeqMovedError('seq counter moved');
-      if (messages.some((m) => m.includes('herald:duplicate'))) throw new DuplicateKeyError('an event_id is stored already');
-      throw new Error(messages.find((m) => !/not executed due to a (failed|cancelled) transaction/.test(m)) ?? messages[0]);
+    const failure = transactionFailure(responses);
+    if (failure) {
+      if (failure.messages.some((m) => m.includes('herald:seq_moved'))) throw new SeqMovedError('seq counter moved');
+      if (failure.messages.some((m) => m.includes('herald:duplicate'))) throw new DuplicateKeyError('an event_id is stored already');
+      throw new Error(failure.cause);
     }
     for (const t of records.types) this.registeredTypes.add(String(t.id.id));
   }
@@ -123,7 +123,8 @@ export class EventRepository {
     if (key) [segment] = await this.reads.byIds([key.segment]);
     const seq = key?.seq ?? seqOfEventId(eventId);
     if (!segment && seq !== null && seq <= SEQ_MAX - SEGMENT_MAX_EVENTS) segment = await this.reads.covering(seq);
-    return segment ? decodeDocs(segment).find((e) => e.seq === seq && e.event_id === eventId) : undefined;
+    const event = segment && storedDocs(segment).find((d) => d.seq === seq)?.event();
+    return event?.event_id === eventId ? event : undefined;
   }
 
   /** The lowest seq retention has not deleted: a resume cursor below it has lost events. */

@@ -1,10 +1,10 @@
-import type { Event } from '../schemas/event.js';
+import { storedDocs, type StoredDoc } from './segment-docs.js';
 import type { SegmentReads } from './segment-reads.js';
-import { SEGMENT_MAX_EVENTS, decodeDocs, type RefField, type SegmentRow } from './segment-rows.js';
+import { SEGMENT_MAX_EVENTS, type RefField, type SegmentRow } from './segment-rows.js';
 
-/** What one window of a history source held: its events, and the highest key it read (null: none). */
+/** What one window of a history source held: its documents, and the highest key it read (null: none). */
 export interface SourceWindow {
-  events: Event[];
+  events: StoredDoc[];
   lastKey: number | null;
 }
 
@@ -16,7 +16,7 @@ export interface SourceWindow {
 export interface HistorySource {
   window(from: number, to: number): Promise<SourceWindow>;
   /** The events of the segment that holds `seq` but ends above it (nothing for a per-seq source). */
-  straddling(seq: number, upper: number): Promise<Event[]>;
+  straddling(seq: number, upper: number): Promise<StoredDoc[]>;
   /**
    * How far below a window's end an ascending stream is certainly complete: a segment ending above `to`
    * starts above `to − SEGMENT_MAX_EVENTS`. 0 for a per-seq source.
@@ -24,33 +24,31 @@ export interface HistorySource {
   readonly slack: number;
   /** Every seq can be a candidate (the global order): windows must respect the scan budget themselves. */
   readonly dense: boolean;
-  /** Its keys exist only for the filter's own events (an id's refs): one window spans the whole range. */
-  readonly exact: boolean;
 }
 
-/** Each segment a request touches is fetched and decoded once, whichever of its streams needs it. */
+/** Each segment a request touches is fetched once and each document parsed at most once, whichever of its streams needs it. */
 export class SegmentDocs {
-  private readonly decoded = new Map<number, Promise<Event[]>>();
+  private readonly decoded = new Map<number, Promise<StoredDoc[]>>();
 
   constructor(private readonly reads: SegmentReads) {}
 
-  /** The decoded events of rows already read. */
-  fromRows(rows: SegmentRow[]): Promise<Event[][]> {
-    return Promise.all(rows.map((row) => this.memo(row.last, () => Promise.resolve(decodeDocs(row)))));
+  /** The documents of rows already read. */
+  fromRows(rows: SegmentRow[]): Promise<StoredDoc[][]> {
+    return Promise.all(rows.map((row) => this.memo(row.last, () => Promise.resolve(storedDocs(row)))));
   }
 
-  /** The events of the segments with these last seqs (a deleted segment yields none), by last seq. */
-  async byLasts(lasts: number[]): Promise<Map<number, Event[]>> {
+  /** The documents of the segments with these last seqs (a deleted segment yields none), by last seq. */
+  async byLasts(lasts: number[]): Promise<Map<number, StoredDoc[]>> {
     const missing = [...new Set(lasts)].filter((last) => !this.decoded.has(last));
     if (missing.length > 0) {
-      const fetched = this.reads.byIds(missing).then((rows) => new Map(rows.map((r) => [r.last, decodeDocs(r)])));
+      const fetched = this.reads.byIds(missing).then((rows) => new Map(rows.map((r) => [r.last, storedDocs(r)])));
       for (const last of missing) this.decoded.set(last, fetched.then((m) => m.get(last) ?? []));
     }
-    const entries = await Promise.all([...new Set(lasts)].map(async (last) => [last, await (this.decoded.get(last) as Promise<Event[]>)] as const));
+    const entries = await Promise.all([...new Set(lasts)].map(async (last) => [last, await (this.decoded.get(last) as Promise<StoredDoc[]>)] as const));
     return new Map(entries);
   }
 
-  private memo(last: number, load: () => Promise<Event[]>): Promise<Event[]> {
+  private memo(last: number, load: () => Promise<StoredDoc[]>): Promise<StoredDoc[]> {
     let events = this.decoded.get(last);
     if (!events) this.decoded.set(last, (events = load()));
     return events;
@@ -62,7 +60,6 @@ export function globalSource(reads: SegmentReads, docs: SegmentDocs): HistorySou
   return {
     slack: SEGMENT_MAX_EVENTS,
     dense: true,
-    exact: false,
     async window(from, to) {
       const rows = await reads.endingIn(from, to);
       return { events: (await docs.fromRows(rows)).flat(), lastKey: rows.at(-1)?.last ?? null };
@@ -77,7 +74,7 @@ export function globalSource(reads: SegmentReads, docs: SegmentDocs): HistorySou
 
 /** One event type's events: its (type, segment) rows name the seqs, the segments hold the documents. */
 export function typeSource(reads: SegmentReads, docs: SegmentDocs, eventType: string, lowest: number, highest: number): HistorySource {
-  const eventsOf = async (rows: Array<{ segment: number; seqs: number[] }>): Promise<Event[]> => {
+  const eventsOf = async (rows: Array<{ segment: number; seqs: number[] }>): Promise<StoredDoc[]> => {
     const wanted = rows.map((r) => ({ segment: r.segment, seqs: new Set(r.seqs.filter((s) => s >= lowest && s <= highest)) })).filter((r) => r.seqs.size > 0);
     const bySegment = await docs.byLasts(wanted.map((r) => r.segment));
     return wanted.flatMap((r) => (bySegment.get(r.segment) ?? []).filter((e) => r.seqs.has(e.seq)));
@@ -85,7 +82,6 @@ export function typeSource(reads: SegmentReads, docs: SegmentDocs, eventType: st
   return {
     slack: SEGMENT_MAX_EVENTS,
     dense: false,
-    exact: false,
     async window(from, to) {
       const rows = await reads.typeRows(eventType, from, to);
       return { events: await eventsOf(rows), lastKey: rows.at(-1)?.segment ?? null };
@@ -103,7 +99,6 @@ export function refSource(reads: SegmentReads, docs: SegmentDocs, field: RefFiel
   return {
     slack: 0,
     dense: false,
-    exact: true,
     async window(from, to) {
       const refs = await reads.refs(field, value, from, to);
       const bySegment = await docs.byLasts(refs.map((r) => r.segment));

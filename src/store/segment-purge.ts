@@ -1,9 +1,16 @@
 import { BoundIncluded, RecordIdRange, type RecordId, type Surreal } from 'surrealdb';
+import { encodeDocs } from './segment-docs.js';
 import type { SegmentReads } from './segment-reads.js';
 import { lookupIds } from './segment-records.js';
 import {
   SEGMENT_MAX_EVENTS, SEQ_MAX, decodeDocs, eventKeyId, segTypeId, segmentId, type EventExpiryRow, type SegmentRow,
 } from './segment-rows.js';
+import { isWriteConflict, transactionFailure } from './transaction-errors.js';
+
+/** A segment an expiry purge read was rewritten or deleted before the purge committed: read again. */
+class SegmentMovedError extends Error {}
+/** Tries per expiry chunk: each conflict means another purge made progress, so a few suffice. */
+const PURGE_ATTEMPTS = 5;
 
 /**
  * Expiry and retention on the segment log (docs/storage.md, "Expiry and retention"). Each call is one bounded
@@ -17,9 +24,22 @@ export class SegmentPurge {
 
   /**
    * Purges up to `limit` events whose expires_at is at or before `now`: deletes their expiry, ref and key
-   * rows and rewrites their segments without their documents. Returns how many it purged.
+   * rows and rewrites their segments without their documents. Returns how many it purged. The rewrite is
+   * conditional on the segment being as read, so two replicas (or anything else rewriting a segment) never
+   * put back a document the other removed: a segment that changed meanwhile fails the transaction, and the
+   * purge starts over from a fresh read.
    */
   async expired(now: Date, limit: number): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.expiredOnce(now, limit);
+      } catch (err) {
+        if (attempt >= PURGE_ATTEMPTS || !(err instanceof SegmentMovedError || isWriteConflict(err))) throw err;
+      }
+    }
+  }
+
+  private async expiredOnce(now: Date, limit: number): Promise<number> {
     const range = new RecordIdRange('event_expiry', new BoundIncluded([0, 0]), new BoundIncluded([now.getTime(), SEQ_MAX]));
     const [rows] = await this.db.query<[EventExpiryRow[]]>('SELECT * FROM $range LIMIT $limit', { range, limit }).collect();
     if (rows.length === 0) return 0;
@@ -27,7 +47,7 @@ export class SegmentPurge {
     const segments = await this.reads.byIds([...new Set(rows.map((r) => r.segment))]);
     const refs: RecordId[] = [];
     const keys: RecordId[] = [];
-    const rewrites: Array<{ id: RecordId<'segment'>; docs: string }> = [];
+    const rewrites: Array<{ id: RecordId<'segment'>; old: string; docs: string; offs: number[] }> = [];
     for (const segment of segments) {
       const events = decodeDocs(segment);
       const gone = events.filter((e) => doomed.has(e.seq));
@@ -37,19 +57,25 @@ export class SegmentPurge {
         refs.push(...lookupIds(event).refs);
         if (segmentKeys.has(event.event_id)) keys.push(eventKeyId(event.event_id));
       }
-      rewrites.push({ id: segment.id, docs: JSON.stringify(events.filter((e) => !doomed.has(e.seq))) });
+      const kept = encodeDocs(events.filter((e) => !doomed.has(e.seq)), segment.first, segment.last);
+      rewrites.push({ id: segment.id, old: segment.docs, ...kept });
     }
     // A key row is deleted only while it still names the expired event: its id may have been published again.
-    await this.db
+    const responses = await this.db
       .query(
         `BEGIN;
         DELETE $expiries, $refs RETURN NONE;
         DELETE $keys WHERE seq INSIDE $seqs RETURN NONE;
-        FOR $s IN $rewrites { UPDATE $s.id SET docs = $s.docs RETURN NONE };
+        FOR $s IN $rewrites {
+          IF array::len((UPDATE $s.id SET docs = $s.docs, offs = $s.offs WHERE docs = $s.old RETURN VALUE id)) = 0 { THROW "herald:segment_moved" };
+        };
         COMMIT;`,
         { expiries: rows.map((r) => r.id), refs, keys, seqs: [...doomed], rewrites },
       )
-      .collect();
+      .responses();
+    const failure = transactionFailure(responses);
+    if (failure?.messages.some((m) => m.includes('herald:segment_moved'))) throw new SegmentMovedError('a segment changed since it was read');
+    if (failure) throw new Error(failure.cause);
     return rows.length;
   }
 

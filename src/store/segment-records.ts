@@ -1,5 +1,6 @@
 import { RecordId } from 'surrealdb';
 import type { Event } from '../schemas/event.js';
+import { encodeDocs } from './segment-docs.js';
 import {
   REF_KINDS, eventExpiryId, eventKeyId, eventRefId, segTypeId, segmentId,
   type EventExpiryRow, type EventKeyRow, type EventRefRow, type RefField, type SegTypeRow, type SegmentRow,
@@ -58,7 +59,7 @@ export function toSegmentRecords(events: Event[], clientIds: ReadonlySet<string>
       id: segmentId(last),
       first,
       last,
-      docs: JSON.stringify(events),
+      ...encodeDocs(events, first, last),
       types: [...byType.keys()],
       keys: keys.map((k) => String(k.id.id)),
       at: atMs,

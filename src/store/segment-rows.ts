@@ -42,6 +42,12 @@ export interface SegmentRow {
   last: number;
   /** JSON array of the events' documents, ascending seq. Expiry may later drop documents from it. */
   docs: string;
+  /**
+   * Where each seq's document starts in `docs` (index seq − first; −1: expiry removed it), so a read parses
+   * only the documents it needs (segment-docs.ts). Absent on segments written before offsets existed (Herald
+   * 0.2.0, the 0.1.0 upgrade): those are parsed whole.
+   */
+  offs?: number[];
   /** Distinct event types in the segment. */
   types: string[];
   /** The client-supplied event_ids in the segment (their `event_key` rows go with it). */

@@ -1,6 +1,6 @@
 import { RecordId, type Surreal } from 'surrealdb';
 import type { Subscription } from '../schemas/subscription.js';
-import { isWriteConflict } from './event-repository.js';
+import { isWriteConflict } from './transaction-errors.js';
 
 /** A signing secret; `until` (epoch ms) is set on a secret that a rotation replaced. */
 export interface SigningSecret {
