@@ -48,7 +48,7 @@ describe('a Herald 0.1.0 data directory, served after the upgrade', () => {
       expect(client.frames.map((f) => f.seq)).toEqual([...resumed, fresh.seq]);
 
       const subId = expected.subscription.subscription_id;
-      expect(await (await fetch(`${server.url}/subscriptions/${subId}`)).json()).toEqual({ ...expected.subscription, filter: {} }); // 0.1.0 had no filter field: it reads as none
+      expect(await (await fetch(`${server.url}/subscriptions/${subId}`)).json()).toEqual({ ...expected.subscription, filter: {}, format: 'seed' }); // 0.1.0 had neither field: no filter, Herald's own body
       const { deliveries } = (await (await fetch(`${server.url}/subscriptions/${subId}/deliveries?limit=1000`)).json()) as { deliveries: unknown[] };
       expect(deliveries).toEqual(expected.deliveries);
 
