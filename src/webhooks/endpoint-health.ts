@@ -1,4 +1,5 @@
 import type { HealthSignal } from './outcome-policy.js';
+import type { SubscriptionHealth } from '../schemas/subscription.js';
 
 export interface HealthPolicy {
   /** Consecutive failed attempts that open the circuit (HERALD_WEBHOOK_CIRCUIT_FAILURES; 0 = never). */
@@ -40,6 +41,8 @@ export const healthyEndpoint = (): EndpointHealth => ({
   circuit: 'closed', consecutive_failures: 0, openings: 0, failing_since: null, paused_until: null, next_probe_at: null, disabled_reason: null,
 });
 
+const PROBE_RECHECK_MS = 1000;
+
 const coolDown = (policy: HealthPolicy, openings: number): number =>
   Math.min(policy.maxCoolDownMs, policy.coolDownMs * 2 ** Math.min(openings, 30));
 
@@ -50,9 +53,13 @@ const coolDown = (policy: HealthPolicy, openings: number): number =>
 export function admitHealth(health: EndpointHealth, policy: HealthPolicy, now: number): { admission: Admission; health: EndpointHealth; transition?: HealthTransition } {
   if (health.disabled_reason !== null) return { admission: { send: false, notBefore: Number.POSITIVE_INFINITY, reason: 'disabled' }, health };
   if (health.paused_until !== null && health.paused_until > now) return { admission: { send: false, notBefore: health.paused_until, reason: 'paused' }, health };
+  // A pause that is over is forgotten, so the state says so.
+  if (health.paused_until !== null) health = { ...health, paused_until: null };
   if (health.circuit === 'closed') return { admission: { send: true }, health };
   const probeAt = health.next_probe_at ?? now;
-  if (probeAt > now) return { admission: { send: false, notBefore: probeAt, reason: 'circuit_open' }, health };
+  // While a probe is out, look again soon: its success closes the circuit long before its deadline.
+  const notBefore = health.circuit === 'half_open' ? Math.min(probeAt, now + PROBE_RECHECK_MS) : probeAt;
+  if (probeAt > now) return { admission: { send: false, notBefore, reason: 'circuit_open' }, health };
   // A probe that never reports (a crash, a lost outcome) is replaced after one more cool-down.
   const next = { ...health, circuit: 'half_open' as const, next_probe_at: now + coolDown(policy, Math.max(0, health.openings - 1)) };
   return { admission: { send: true, probe: true }, health: next, ...(health.circuit === 'open' && { transition: 'circuit_half_open' as const }) };
@@ -105,4 +112,31 @@ export function healthState(health: EndpointHealth, now: number): 'healthy' | 'f
   if (health.circuit === 'half_open') return 'circuit_half_open';
   if (health.paused_until !== null && health.paused_until > now) return 'paused';
   return health.failing_since !== null ? 'failing' : 'healthy';
+}
+
+/** The form kept on the subscription row: the health, and its state word when it was written. */
+export interface StoredHealth extends EndpointHealth {
+  state: ReturnType<typeof healthState>;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * The API's `health` object from the stored one (a subscription that never had one is healthy). The
+ * top-level `is_active`, `failing_since` and `disabled_reason` win: the inactivity rule and PATCH set those.
+ */
+export function healthView(
+  stored: StoredHealth | undefined,
+  sub: { is_active: boolean; failing_since: string | null; disabled_reason: string | null },
+): SubscriptionHealth {
+  const h = stored ?? { ...healthyEndpoint(), state: 'healthy' as const };
+  return {
+    state: sub.is_active ? (h.state === 'disabled' ? 'healthy' : h.state) : 'disabled',
+    circuit: h.circuit,
+    consecutive_failures: h.consecutive_failures,
+    failing_since: sub.failing_since,
+    paused_until: iso(h.paused_until),
+    next_probe_at: iso(h.next_probe_at),
+    disabled_reason: sub.disabled_reason,
+  };
 }
