@@ -5,6 +5,7 @@ import { event, testApp } from './helpers/app.js';
 import { startReceiver, type Receiver, type Responder } from './helpers/receiver.js';
 import { connect, listenWs, type Client } from './helpers/ws.js';
 import { EndpointAlert } from '../src/schemas/system-alert.js';
+import { EndpointGate, type GateDeps } from '../src/webhooks/endpoint-gate.js';
 
 /** A stopped clock the test moves: every due time, cool-down, pause and token is exact. */
 const clock = { t: Date.UTC(2026, 10, 30, 12), now: () => clock.t };
@@ -50,6 +51,10 @@ const alertStates = async (id: string): Promise<string[]> => {
   for (const a of alerts) expect(Value.Check(EndpointAlert, a)).toBe(true);
   return alerts.map((a: EndpointAlert) => a.state);
 };
+const noWrites: Omit<GateDeps, 'lookup'> = {
+  save: () => Promise.reject(new Error('unexpected write')), disabled: async () => undefined,
+  alert: () => Promise.reject(new Error('unexpected alert')), log: { warn: () => undefined } as unknown as GateDeps['log'],
+};
 const waitFor = <T>(check: () => Promise<T>) => vi.waitFor(check, { timeout: 10_000, interval: 20 });
 
 describe('webhook endpoint health, end to end', () => {
@@ -61,6 +66,10 @@ describe('webhook endpoint health, end to end', () => {
     await waitFor(async () => expect(await health(id)).toMatchObject({ state: 'circuit_open', circuit: 'open', consecutive_failures: expect.any(Number) }));
     const { next_probe_at } = await health(id);
     expect(Date.parse(next_probe_at)).toBe(clock.t + 30_000);
+    // A replica that starts now (a fresh gate on the stored state) holds the endpoint too.
+    await app.webhooks.index.reload();
+    const fresh = new EndpointGate({ ...noWrites, lookup: (s) => app.webhooks.index.get(s) }, { circuitFailures: 2, coolDownMs: 30_000, maxCoolDownMs: 600_000, disableAfterMs: 0 });
+    expect(fresh.admit(id, clock.t)).toEqual({ send: false, notBefore: Date.parse(next_probe_at), reason: 'circuit_open' });
 
     // Retries come due, but the circuit holds them until the probe time, each still at 1 attempt.
     advance(5_000);
