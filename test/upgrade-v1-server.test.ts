@@ -48,7 +48,10 @@ describe('a Herald 0.1.0 data directory, served after the upgrade', () => {
       expect(client.frames.map((f) => f.seq)).toEqual([...resumed, fresh.seq]);
 
       const subId = expected.subscription.subscription_id;
-      expect(await (await fetch(`${server.url}/subscriptions/${subId}`)).json()).toEqual(expected.subscription);
+      expect(await (await fetch(`${server.url}/subscriptions/${subId}`)).json()).toEqual({
+        ...expected.subscription, rate_limit: null,
+        health: { state: 'healthy', circuit: 'closed', consecutive_failures: 0, failing_since: null, paused_until: null, next_probe_at: null, disabled_reason: null },
+      });
       const { deliveries } = (await (await fetch(`${server.url}/subscriptions/${subId}/deliveries?limit=1000`)).json()) as { deliveries: unknown[] };
       expect(deliveries).toEqual(expected.deliveries);
 

@@ -61,7 +61,8 @@ describe('webhook endpoint health, end to end', () => {
   it('opens the circuit after N failures, holds deliveries without using attempts, probes once after the cool-down, and closes', async () => {
     let ok = false;
     const { id, receiver } = await subscription(() => ({ status: ok ? 204 : 500 }), { event_types: [] });
-    await publish(3);
+    // One commit, so one claim hands all three to the worker and all three are attempted before the circuit opens.
+    expect((await app.inject({ method: 'POST', url: '/events/batch', payload: { events: [event(), event(), event()] } })).statusCode).toBe(201);
     await receiver.until((r) => r.length === 3);
     await waitFor(async () => expect(await health(id)).toMatchObject({ state: 'circuit_open', circuit: 'open', consecutive_failures: expect.any(Number) }));
     const { next_probe_at } = await health(id);
