@@ -3,6 +3,9 @@ import fp from 'fastify-plugin';
 import { every } from '../lib/periodic.js';
 import { DEFAULT_JITTER } from '../webhooks/retry-policy.js';
 import { WebhookSender } from '../webhooks/sender.js';
+import { EndpointGate } from '../webhooks/endpoint-gate.js';
+import { prepareEvent } from '../events/prepare.js';
+import { ALERT_SOURCE } from '../webhooks/system-alert.js';
 import { SubscriptionIndex } from '../webhooks/subscription-index.js';
 import { DeliveryWorker } from '../webhooks/worker.js';
 
@@ -36,16 +39,32 @@ export default fp(
       connectionsPerOrigin: cfg.concurrency,
       policy: { allowPrivate: cfg.allowPrivate, allowHosts: cfg.allowHosts },
     });
+    const gate = new EndpointGate(
+      {
+        lookup: (id) => index.get(id),
+        save: (id, changes) => app.store.subscriptions.update(id, changes),
+        disabled: () => index.reload(),
+        // The committer is registered after this plugin; alerts only come once the worker runs.
+        alert: (alert) => app.committer.publish([prepareEvent(
+          { event_type: 'system_alert', source: ALERT_SOURCE, payload: alert, priority: alert.state === 'disabled' || alert.state === 'circuit_open' ? 'high' : 'normal' },
+          new Date(app.clock.now()),
+        )]),
+        log,
+      },
+      { circuitFailures: cfg.circuitFailures, coolDownMs: cfg.circuitCoolDownMs, maxCoolDownMs: cfg.circuitMaxCoolDownMs, disableAfterMs: cfg.disableAfterMs },
+    );
     const worker = cfg.worker
       ? new DeliveryWorker(
         {
           deliveries: app.store.deliveries, events: app.store.events, subscriptions: app.store.subscriptions,
-          index, sender, clock: app.clock, log,
+          index, sender, gate, clock: app.clock, log,
         },
         {
           concurrency: cfg.concurrency, perSubscription: cfg.perSubscription, leaseMs: cfg.leaseMs, pollMs: cfg.pollMs,
-          disableAfterMs: cfg.disableAfterMs,
-          retry: { scheduleMs: cfg.retryScheduleMs, jitter: DEFAULT_JITTER, maxRetryAfterMs: cfg.maxRetryAfterMs },
+          outcome: {
+            retry: { scheduleMs: cfg.retryScheduleMs, jitter: DEFAULT_JITTER, maxRetryAfterMs: cfg.maxRetryAfterMs },
+            maxPauseMs: cfg.maxPauseMs,
+          },
         },
       )
       : null;

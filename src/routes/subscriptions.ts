@@ -11,6 +11,7 @@ import { replay } from '../webhooks/replay.js';
 import { HttpError } from '../lib/http-error.js';
 import { orBadRequest, parseFilter } from '../events/filter.js';
 import { generateSecret } from '../webhooks/signer.js';
+import { healthView, healthyEndpoint } from '../webhooks/endpoint-health.js';
 import { UnsafeUrlError, checkCallbackUrl } from '../webhooks/url-guard.js';
 
 /** Webhook subscriptions (docs/webhooks.md, docs/design.md#webhooks); every route needs the admin scope. */
@@ -50,6 +51,8 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
       disabled_reason: null,
       failing_since: null,
       format: body.format ?? 'seed',
+      rate_limit: body.rate_limit ?? null,
+      health: healthView(undefined, { is_active: body.is_active ?? true, failing_since: null, disabled_reason: null }),
     };
     const secret = body.secret ?? generateSecret();
     await repo.create(subscription, secret);
@@ -73,13 +76,16 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { id } = request.params;
     if (request.body.filter !== undefined) orBadRequest(() => parseFilter(request.body.filter));
-    if (!(await repo.get(id))) throw notFound(id);
+    const existing = await repo.get(id);
+    if (!existing) throw notFound(id);
     await guard(request.body.callback_url);
     const changes = {
       ...request.body,
       ...(request.body.event_types && { event_types: [...new Set(request.body.event_types)] }),
       // Re-activating clears why it was disabled.
       ...(request.body.is_active === true && { disabled_reason: null }),
+      // …and starts its endpoint afresh: a closed circuit, no failing run.
+      ...(request.body.is_active === true && !existing.is_active && { failing_since: null, endpoint_health: { ...healthyEndpoint(), state: 'healthy' as const } }),
       updated_at: new Date().toISOString(),
     };
     const updated = await repo.update(id, changes);

@@ -3,9 +3,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Event } from '../schemas/event.js';
 import type { Subscription } from '../schemas/subscription.js';
 import { newDelivery, type DeliveryRow } from '../store/delivery-rows.js';
-import type { SigningSecret, SubscriptionRepository, SubscriptionWithSecrets } from '../store/subscription-repository.js';
+import type { SubscriptionRepository, SubscriptionWithSecrets } from '../store/subscription-repository.js';
 import { and, parseFilter } from '../events/filter.js';
 import { compileSelection, filtersObject, subscriptionSelection, type Selection } from '../events/selection.js';
+import { isAlertAbout } from './system-alert.js';
 
 interface Entry extends SubscriptionWithSecrets {
   matches: (event: Event) => boolean;
@@ -60,7 +61,7 @@ export class SubscriptionIndex {
     if ((await this.repo.version()) !== this.version) await this.reload();
   }
 
-  get(id: string): { subscription: Subscription; secrets: SigningSecret[] } | undefined {
+  get(id: string): SubscriptionWithSecrets | undefined {
     return this.byId.get(id);
   }
 
@@ -87,5 +88,7 @@ export function selectionOf(subscription: Subscription): Selection {
 }
 
 export function matcherOf(subscription: Subscription): (event: Event) => boolean {
-  return compileSelection(selectionOf(subscription));
+  const matches = compileSelection(selectionOf(subscription));
+  // An endpoint's own health alerts are not sent to it: a failing endpoint would only fail them too.
+  return (event) => matches(event) && !isAlertAbout(event, subscription.subscription_id);
 }

@@ -7,7 +7,8 @@ import type { DeliveryRepository, Settlement } from '../store/delivery-repositor
 import { RANKS, queueKey, type DeliveryRow } from '../store/delivery-rows.js';
 import { isWriteConflict, type EventRepository } from '../store/event-repository.js';
 import { liveSecrets, type SubscriptionRepository } from '../store/subscription-repository.js';
-import { nextAttemptDelay, type RetryPolicy } from './retry-policy.js';
+import type { EndpointGate } from './endpoint-gate.js';
+import { settle, type OutcomePolicy } from './outcome-policy.js';
 import type { SendResult, WebhookSender } from './sender.js';
 import { webhookHeaders } from './signer.js';
 import { deliveryBody } from './payload.js';
@@ -22,9 +23,7 @@ export interface WorkerOptions {
   leaseMs: number;
   /** How often an idle worker looks for due deliveries (commits in this process wake it at once). */
   pollMs: number;
-  /** Disable a subscription whose deliveries have failed for this long without a success (0 = never). */
-  disableAfterMs: number;
-  retry: RetryPolicy;
+  outcome: OutcomePolicy;
 }
 
 export interface WorkerDeps {
@@ -33,6 +32,8 @@ export interface WorkerDeps {
   subscriptions: SubscriptionRepository;
   index: SubscriptionIndex;
   sender: WebhookSender;
+  /** Circuit, Retry-After pause and throttle per subscription; it also keeps the subscription's health. */
+  gate: EndpointGate;
   clock: Clock;
   log: FastifyBaseLogger;
 }
@@ -58,8 +59,6 @@ const LOCAL_QUEUE_FACTOR = 4;
 const DEFER_MS = 1000;
 /** Most expired leases put back per reaper pass. */
 const REAP_BATCH = 1000;
-/** last_activity is written at most this often per subscription. */
-const ACTIVITY_WRITE_MS = 60_000;
 /**
  * A claim starts this far below the highest key this worker already claimed: a delivery is queued with the
  * time its transaction was planned, which can be a little older than rows already claimed by the time it
@@ -94,7 +93,6 @@ export class DeliveryWorker {
   private settleQueue: Array<{ settlement: Settlement; info: SettledDelivery }> = [];
   private settling: Promise<void> | null = null;
   private readonly listeners = new Set<(settled: SettledDelivery) => void>();
-  private readonly lastActivityWrite = new Map<string, number>();
   private readonly abort = new AbortController();
   private stopping = false;
   private wakeUp: (() => void) | null = null;
@@ -332,6 +330,11 @@ export class DeliveryWorker {
       const entry = this.deps.index.get(subId);
       const subscription = entry?.subscription;
       const now = this.deps.clock.now();
+      const admission = this.deps.gate.admit(subId, now);
+      if (!admission.send) {
+        await this.hold(job, admission.reason, admission.notBefore, now);
+        return;
+      }
       const { body, contentType } = deliveryBody(job.event, subId, subscription);
       const headers = webhookHeaders(liveSecrets(entry?.secrets ?? [], now), job.event.event_id, Math.floor(now / 1000), body);
       const result = await this.deps.sender.send(subscription?.callback_url ?? '', { ...headers, ...traceHeaders(job.event), 'content-type': contentType }, body, this.abort.signal);
@@ -349,41 +352,43 @@ export class DeliveryWorker {
     }
   }
 
-  /** Turns one HTTP outcome into the delivery's next state, and the subscription's health. */
+  /** Turns one HTTP outcome into the delivery's next state (outcome-policy.ts), and tells the gate. */
   private record(job: Job, result: SendResult, startedAt: number, webhookId: string): void {
     const { row } = job;
     const now = this.deps.clock.now();
-    const attempts = row.attempts + 1;
-    const ok = result.status !== null && result.status >= 200 && result.status < 300;
-    let status: DeliveryRow['status'] = 'delivered';
-    let next: number | null = null;
-    let error = result.error;
-    if (!ok) {
-      if (result.status === 410) {
-        status = 'failed';
-        error = 'HTTP 410 Gone: the receiver asked to stop; the subscription was disabled';
-      } else {
-        const retryAfter = result.status === 429 || result.status === 503 ? result.retryAfter : undefined;
-        const delay = nextAttemptDelay(this.options.retry, attempts, row.max_retries, retryAfter, now);
-        if (delay === null) status = 'failed';
-        else {
-          status = 'retrying';
-          next = now + delay;
-        }
-      }
-    }
+    const { attempts, next, error, health } = settle({ attempts: row.attempts, maxRetries: row.max_retries, expiresAt: row.expires_at }, result, this.options.outcome, now);
+    const due = next.status === 'retrying' ? next.nextAttemptAt : null;
     const at = new Date(startedAt).toISOString();
     this.enqueueSettlement(row, {
-      id: row.id, status, attempts, next_attempt_at: next,
-      ...(next !== null && { queue_key: queueKey(row.rank, next) }),
-      last_attempt_at: at, last_status_code: result.status, last_error: error, updated_at: new Date(now).toISOString(), settled_at: now,
+      id: row.id, status: next.status, attempts, next_attempt_at: due,
+      ...(due !== null && { queue_key: queueKey(row.rank, due) }),
+      last_attempt_at: at, last_status_code: result.status, last_error: next.status === 'expired' || next.status === 'failed' ? next.error : error,
+      updated_at: new Date(now).toISOString(), settled_at: now,
       attempt: {
         attempt: attempts, at, status_code: result.status, duration_ms: result.durationMs,
         error: result.error, response_body: result.body, webhook_id: webhookId,
       },
     });
-    void this.subscriptionHealth(row.subscription_id, ok, result.status === 410, now).catch((err) =>
-      this.deps.log.warn({ err, subscription: row.subscription_id }, 'could not update subscription health'));
+    this.deps.gate.record(row.subscription_id, health, now, error);
+  }
+
+  /**
+   * A delivery the gate holds back (open circuit, paused endpoint, throttle) goes back in the queue due at
+   * `notBefore` without using up an attempt; one for a subscription the gate disabled fails like any other.
+   */
+  private async hold(job: Job, reason: string, notBefore: number, now: number): Promise<void> {
+    const sub = this.deps.index.get(job.row.subscription_id)?.subscription;
+    if (reason === 'disabled' || !Number.isFinite(notBefore)) {
+      this.settleWithout(job.row, 'failed', `the subscription is disabled${sub?.disabled_reason ? `: ${sub.disabled_reason}` : ''}`, now);
+      return;
+    }
+    try {
+      await this.retryConflicts('hold', () => this.deps.deliveries.release(this.id, [job.row.id], notBefore));
+    } catch (err) {
+      this.deps.log.warn({ err, delivery: String(job.row.id.id) }, 'could not put a held-back delivery back in the queue; its lease runs out instead');
+    } finally {
+      this.held.delete(String(job.row.id.id));
+    }
   }
 
   /** Settles a delivery that gets no attempt: its event expired or it has nowhere to go. */
@@ -435,37 +440,5 @@ export class DeliveryWorker {
 
   private async flushAll(): Promise<void> {
     while (this.settling) await this.settling;
-  }
-
-  /**
-   * `last_activity` (the last delivery attempt, which the inactivity rule reads), the run of failures that
-   * disables a subscription after `disableAfterMs`, and 410 Gone. Written only when something changes
-   * (last_activity at most once a minute).
-   */
-  private async subscriptionHealth(subId: string, ok: boolean, gone: boolean, now: number): Promise<void> {
-    const entry = this.deps.index.get(subId);
-    if (!entry) return;
-    const sub = entry.subscription;
-    const nowIso = new Date(now).toISOString();
-    const changes: Record<string, unknown> = {};
-    if (now - (this.lastActivityWrite.get(subId) ?? 0) >= ACTIVITY_WRITE_MS) {
-      this.lastActivityWrite.set(subId, now);
-      changes.last_activity = nowIso;
-    }
-    if (ok && sub.failing_since !== null) changes.failing_since = null;
-    if (!ok && sub.failing_since === null) changes.failing_since = nowIso;
-    const failingFor = !ok && sub.failing_since !== null ? now - Date.parse(sub.failing_since) : 0;
-    if (sub.is_active && (gone || (this.options.disableAfterMs > 0 && failingFor >= this.options.disableAfterMs))) {
-      changes.is_active = false;
-      changes.disabled_reason = gone
-        ? `the receiver answered 410 Gone at ${nowIso}`
-        : `deliveries failed continuously since ${sub.failing_since} (HERALD_WEBHOOK_DISABLE_AFTER)`;
-      this.deps.log.warn({ subscription: subId, reason: changes.disabled_reason }, 'webhook subscription disabled');
-    }
-    if (Object.keys(changes).length === 0) return;
-    // Applied to the in-memory copy at once so concurrent outcomes do not write the same change again.
-    Object.assign(sub, changes);
-    await this.deps.subscriptions.update(subId, { ...changes, updated_at: nowIso });
-    if (changes.is_active === false) await this.deps.index.reload();
   }
 }
