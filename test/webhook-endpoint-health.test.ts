@@ -18,6 +18,23 @@ function fail(h: EndpointHealth, n: number, now: number, p = policy) {
 }
 
 describe('endpoint health', () => {
+  it('announces a failing endpoint at the third failure in a row, and its recovery only after that', () => {
+    const flaky = fail(healthyEndpoint(), 2, t0);
+    expect(flaky.transitions).toEqual([]);
+    expect(flaky.health.failing_since).toBe(t0);
+    expect(recordHealth(flaky.health, { kind: 'success' }, policy, t0 + 1).transitions).toEqual([]);
+    const lenient = { ...policy, circuitFailures: 0 };
+    let h = healthyEndpoint();
+    const seen: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = recordHealth(h, { kind: 'failure' }, lenient, t0 + i);
+      seen.push(...r.transitions);
+      h = r.health;
+    }
+    expect(seen).toEqual(['failing']);
+    expect(recordHealth(h, { kind: 'success' }, lenient, t0 + 9).transitions).toEqual(['recovered']);
+  });
+
   it('opens the circuit after N consecutive failures; a success in between starts the count again', () => {
     let h = fail(healthyEndpoint(), 2, t0).health;
     h = recordHealth(h, { kind: 'success' }, policy, t0).health;
@@ -64,7 +81,7 @@ describe('endpoint health', () => {
 
   it('pauses the endpoint until Retry-After, without opening the circuit early', () => {
     const r = recordHealth(healthyEndpoint(), { kind: 'failure', pauseUntil: t0 + 120_000 }, policy, t0);
-    expect(r.transitions).toEqual(['failing', 'paused']);
+    expect(r.transitions).toEqual(['paused']);
     expect(r.health.circuit).toBe('closed');
     expect(healthState(r.health, t0)).toBe('paused');
     expect(admitHealth(r.health, policy, t0 + 119_999).admission).toEqual({ send: false, notBefore: t0 + 120_000, reason: 'paused' });

@@ -28,7 +28,16 @@ export interface EndpointHealth {
   next_probe_at: number | null;
   /** Set once the endpoint is disabled (410 Gone or HERALD_WEBHOOK_DISABLE_AFTER). */
   disabled_reason: string | null;
+  /** An alert about this run of trouble went out, so its end is announced too (`recovered`). */
+  alerted?: boolean;
 }
+
+/**
+ * Consecutive failures before the `failing` alert. One failed attempt is routine (a deploy, a timeout): a
+ * receiver failing a third of its requests at random would otherwise publish an alert pair every few
+ * deliveries. A pause, an open circuit or a disable is announced at once.
+ */
+export const FAILING_ALERT_AFTER = 3;
 
 /** The transitions worth an operational event (system_alert). */
 export type HealthTransition = 'failing' | 'paused' | 'circuit_open' | 'circuit_half_open' | 'recovered' | 'disabled';
@@ -74,8 +83,7 @@ export function recordHealth(health: EndpointHealth, signal: HealthSignal, polic
   if (health.disabled_reason !== null) return { health, transitions: [] };
   const transitions: HealthTransition[] = [];
   if (signal.kind === 'success') {
-    const wasUnhealthy = health.failing_since !== null || health.circuit !== 'closed';
-    if (wasUnhealthy) transitions.push('recovered');
+    if (health.alerted === true) transitions.push('recovered');
     return { health: { ...healthyEndpoint(), paused_until: health.paused_until }, transitions };
   }
   const at = new Date(now).toISOString();
@@ -83,10 +91,8 @@ export function recordHealth(health: EndpointHealth, signal: HealthSignal, polic
     return { health: { ...health, disabled_reason: `the receiver answered 410 Gone at ${at}` }, transitions: ['disabled'] };
   }
   const next: EndpointHealth = { ...health, consecutive_failures: health.consecutive_failures + 1 };
-  if (next.failing_since === null) {
-    next.failing_since = now;
-    transitions.push('failing');
-  }
+  if (next.failing_since === null) next.failing_since = now;
+  if (next.consecutive_failures === FAILING_ALERT_AFTER && health.alerted !== true) transitions.push('failing');
   if (signal.pauseUntil !== undefined && signal.pauseUntil > (next.paused_until ?? now)) {
     next.paused_until = signal.pauseUntil;
     transitions.push('paused');
@@ -102,6 +108,7 @@ export function recordHealth(health: EndpointHealth, signal: HealthSignal, polic
     next.disabled_reason = `deliveries failed continuously since ${new Date(next.failing_since).toISOString()} (HERALD_WEBHOOK_DISABLE_AFTER)`;
     transitions.push('disabled');
   }
+  if (transitions.length > 0) next.alerted = true;
   return { health: next, transitions };
 }
 

@@ -128,7 +128,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const finalStop = await server.stop();
     const final = await server.start();
     log(`chaos: final restart ready in ${Math.round(final.readyMs)} ms; draining`);
-    const history = (await readAllEvents(final.server.url)) as Array<StoredEvent & { event_type: string; priority: string }>;
+    // Without Herald's own system_alert events (see resumers.ts): the verdicts are about what the run published.
+    const history = ((await readAllEvents(final.server.url)) as Array<StoredEvent & { event_type: string; priority: string }>)
+      .filter((e) => e.event_type !== 'system_alert');
     const drainDeadline = Date.now() + options.drainTimeoutMs;
     const streamExpected = resumers.map((r) => history.filter((e) => e.seq > r.firstCursor && matchesFilter(r.filter, e)).map((e) => e.seq));
     const hookExpected = hooks.map((h) => new Set([...ledger.acked.keys()].filter((id) => {
