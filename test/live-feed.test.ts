@@ -7,7 +7,7 @@ import { EventRepository } from '../src/store/event-repository.js';
 import { serverEventId } from '../src/store/event-ids.js';
 import { toSegmentRecords } from '../src/store/segment-records.js';
 import { migrate } from '../src/store/migrations.js';
-import { openConnection } from '../src/store/connection.js';
+import { closeConnection, openConnection } from '../src/store/connection.js';
 import { prepareEvent } from '../src/events/prepare.js';
 import type { Event } from '../src/schemas/event.js';
 import { event, testConfig, twoInstances } from './helpers/app.js';
@@ -22,7 +22,7 @@ beforeAll(async () => {
   repo = new EventRepository(db);
 });
 afterAll(async () => {
-  await db.close();
+  await closeConnection(db);
 });
 
 async function commit(n: number): Promise<Event[]> {

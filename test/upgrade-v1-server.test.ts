@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Surreal } from 'surrealdb';
-import { openConnection } from '../src/store/connection.js';
+import { closeConnection, openConnection } from '../src/store/connection.js';
 import { SCHEMA_VERSION } from '../src/store/segment-rows.js';
 import { testConfig } from './helpers/app.js';
 import { cleanupServers, makeTempDir, readAllEvents, spawnServer, startServerProcess } from './helpers/spawn-server.js';
@@ -69,7 +69,7 @@ describe('a database written by a newer Herald', () => {
     const made = join(makeTempDir('newer'), 'db');
     const db = await open(made);
     await db.query('UPSERT herald_meta:schema SET version = $v; CREATE thing:1 SET note = "from the future"', { v: SCHEMA_VERSION + 1 }).collect();
-    await db.close();
+    await closeConnection(db);
     // This process keeps its RocksDB LOCK after close(), so the server gets a copy.
     const dir = copyDataDir(made);
 

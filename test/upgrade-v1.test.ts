@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
 import type { Surreal } from 'surrealdb';
-import { openConnection } from '../src/store/connection.js';
+import { closeConnection, openConnection } from '../src/store/connection.js';
 import { migrate } from '../src/store/migrations.js';
 import { settleSchema } from '../src/store/schema-version.js';
 import { SegmentReads } from '../src/store/segment-reads.js';
@@ -41,7 +41,7 @@ describe('upgrading a Herald 0.1.0 data directory', () => {
       const [version] = await db.query<[number]>('RETURN herald_meta:schema.version').collect();
       expect(version).toBe(2);
     } finally {
-      await db.close();
+      await closeConnection(db);
     }
   });
 
@@ -86,7 +86,7 @@ describe('upgrading a Herald 0.1.0 data directory', () => {
       await settleSchema(db, silent);
       expect(await dump(db)).toEqual(before);
     } finally {
-      await db.close();
+      await closeConnection(db);
     }
   });
 
@@ -98,7 +98,7 @@ describe('upgrading a Herald 0.1.0 data directory', () => {
       await multiplyV1(db, COPIES);
       v1 = await readV1Events(db);
     } finally {
-      await db.close();
+      await closeConnection(db);
     }
     // This process keeps its RocksDB LOCK after close(), so the server gets a copy.
     const dir = copyDataDir(grown);

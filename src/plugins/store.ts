@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import type { Surreal } from 'surrealdb';
-import { openConnection } from '../store/connection.js';
+import { closeConnection, openConnection } from '../store/connection.js';
 import { migrate } from '../store/migrations.js';
 import { refuseNewerSchema, settleSchema } from '../store/schema-version.js';
 import { EventRepository } from '../store/event-repository.js';
@@ -46,7 +46,7 @@ export default fp<StorePluginOptions>(
     app.decorate('store', { db, events: new EventRepository(db), subscriptions: new SubscriptionRepository(db), deliveries: new DeliveryRepository(db), ping });
     if (!opts.db) {
       app.addHook('onClose', async () => {
-        await db.close();
+        await closeConnection(db);
       });
     }
     app.log.info({ url: redactUrl(app.config.db.url) }, 'store ready');

@@ -98,3 +98,15 @@ function errorText(error: unknown): string {
   }
   return String(error);
 }
+
+/**
+ * Closes a connection without racing the queries already sent on it. @surrealdb/node 3.0.3 frees the engine
+ * on close() without waiting: a query handed to the engine just before, whose task has not yet taken the
+ * engine's lock, then finds it freed and panics (an unwrap in its execute), which aborts the process.
+ * Queries sent after close() fail cleanly instead. One more round trip first lets every query already sent
+ * reach the engine.
+ */
+export async function closeConnection(db: Surreal): Promise<void> {
+  await db.query('RETURN 1').collect().catch(() => undefined);
+  await db.close();
+}

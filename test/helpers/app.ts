@@ -7,7 +7,7 @@ import type { Surreal } from 'surrealdb';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/lib/clock.js';
-import { openConnection } from '../../src/store/connection.js';
+import { closeConnection, openConnection } from '../../src/store/connection.js';
 
 export function testConfig(env: Record<string, string> = {}): Config {
   // Many apps share one event loop in a test process: one app's start-up stalls every other's samples, so
@@ -33,7 +33,7 @@ export async function tempRocksDb(): Promise<{ db: Surreal; dispose: () => Promi
   return {
     db,
     dispose: async () => {
-      await db.close();
+      await closeConnection(db);
       rmSync(dir, { recursive: true, force: true });
     },
   };
