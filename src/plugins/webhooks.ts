@@ -4,12 +4,15 @@ import { every } from '../lib/periodic.js';
 import { DEFAULT_JITTER } from '../webhooks/retry-policy.js';
 import { WebhookSender } from '../webhooks/sender.js';
 import { SubscriptionIndex } from '../webhooks/subscription-index.js';
+import { LogDispatcher } from '../webhooks/dispatcher.js';
+import { WebhookEngine } from '../webhooks/engine.js';
+import { SubscriptionHealth } from '../webhooks/subscription-health.js';
 import { DeliveryWorker } from '../webhooks/worker.js';
 
 export interface Webhooks {
   index: SubscriptionIndex;
-  /** Null when HERALD_WEBHOOK_WORKER=false: this replica records deliveries, others send them. */
-  worker: DeliveryWorker | null;
+  /** Null when HERALD_WEBHOOK_WORKER=false: this replica stores events, others deliver them. */
+  worker: WebhookEngine | null;
 }
 
 declare module 'fastify' {
@@ -36,17 +39,14 @@ export default fp(
       connectionsPerOrigin: cfg.concurrency,
       policy: { allowPrivate: cfg.allowPrivate, allowHosts: cfg.allowHosts },
     });
+    const health = new SubscriptionHealth(index, app.store.subscriptions, log, cfg.disableAfterMs);
+    const retry = { scheduleMs: cfg.retryScheduleMs, jitter: DEFAULT_JITTER, maxRetryAfterMs: cfg.maxRetryAfterMs };
+    const { concurrency, perSubscription, leaseMs, pollMs } = cfg;
+    const common = { deliveries: app.store.deliveries, events: app.store.events, index, sender, health, clock: app.clock, log };
     const worker = cfg.worker
-      ? new DeliveryWorker(
-        {
-          deliveries: app.store.deliveries, events: app.store.events, subscriptions: app.store.subscriptions,
-          index, sender, clock: app.clock, log,
-        },
-        {
-          concurrency: cfg.concurrency, perSubscription: cfg.perSubscription, leaseMs: cfg.leaseMs, pollMs: cfg.pollMs,
-          disableAfterMs: cfg.disableAfterMs,
-          retry: { scheduleMs: cfg.retryScheduleMs, jitter: DEFAULT_JITTER, maxRetryAfterMs: cfg.maxRetryAfterMs },
-        },
+      ? new WebhookEngine(
+        new LogDispatcher({ ...common, cursors: app.store.cursors }, { concurrency, perSubscription, leaseMs, pollMs, retry }),
+        new DeliveryWorker(common, { concurrency, perSubscription, leaseMs, pollMs, retry }),
       )
       : null;
     app.decorate('webhooks', { index, worker });
@@ -96,6 +96,7 @@ async function housekeeping(app: FastifyInstance, inactiveAfterMs: number, reten
   if (retentionMs > 0) {
     let purged = 0;
     for (let n = PURGE_CHUNK; n === PURGE_CHUNK; purged += n) n = await app.store.deliveries.purgeSettled(now - retentionMs, PURGE_CHUNK);
+    for (let n = PURGE_CHUNK; n === PURGE_CHUNK; purged += n) n = await app.store.attemptLog.purge(now - retentionMs, PURGE_CHUNK);
     if (purged > 0) app.log.info({ purged }, 'purged settled deliveries past HERALD_DELIVERY_RETENTION');
   }
 }

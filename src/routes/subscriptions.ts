@@ -46,6 +46,7 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
       last_activity: null,
       disabled_reason: null,
       failing_since: null,
+      ordering_key: body.ordering_key ?? null,
     };
     const secret = body.secret ?? generateSecret();
     await repo.create(subscription, secret);
@@ -68,8 +69,11 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
     schema: { summary: 'Change a subscription', params: SubscriptionParams, body: SubscriptionPatch, response: { 200: Subscription, ...errorResponses(404, ...BODY_ERRORS, 422) } },
   }, async (request) => {
     const { id } = request.params;
-    if (!(await repo.get(id))) throw notFound(id);
+    const before = await repo.get(id);
+    if (!before) throw notFound(id);
     await guard(request.body.callback_url);
+    // Events published while it was disabled are not delivered (replay sends them): its cursor moves to now.
+    if (!before.is_active && request.body.is_active === true) await app.store.cursors.skipToNow(id);
     const changes = {
       ...request.body,
       ...(request.body.event_types && { event_types: [...new Set(request.body.event_types)] }),

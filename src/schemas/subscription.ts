@@ -5,6 +5,12 @@ import { StreamFilters } from './stream.js';
 
 const EventTypes = Type.Array(EventTypeFilter, { maxItems: 100 });
 const CallbackUrl = Type.String({ minLength: 1, maxLength: 2048 });
+/** docs/webhooks.md, "Ordering". */
+const OrderingKey = Nullable(Type.String({
+  pattern: '^(subscription|workflow_id|session_id|correlation_id|source|target|payload(\\.[A-Za-z0-9_-]+)+)$',
+  maxLength: 256,
+  description: 'null: parallel; "subscription": one FIFO line; an event field (workflow_id, session_id, correlation_id, source, target, payload.<path>): same value → seq order',
+}));
 const Secret = Type.String({ pattern: '^whsec_[A-Za-z0-9+/]{24,}={0,2}$', description: 'whsec_ + base64 of at least 18 bytes' });
 
 export const SubscriptionInput = Type.Object(
@@ -15,6 +21,7 @@ export const SubscriptionInput = Type.Object(
     callback_url: Type.Optional(Nullable(CallbackUrl)),
     secret: Type.Optional(Secret),
     is_active: Type.Optional(Type.Boolean()),
+    ordering_key: Type.Optional(OrderingKey),
   },
   { $id: 'SubscriptionInput', additionalProperties: false },
 );
@@ -27,6 +34,7 @@ export const SubscriptionPatch = Type.Object(
     filters: Type.Optional(StreamFilters),
     callback_url: Type.Optional(Nullable(CallbackUrl)),
     is_active: Type.Optional(Type.Boolean()),
+    ordering_key: Type.Optional(OrderingKey),
   },
   { $id: 'SubscriptionPatch', additionalProperties: false, minProperties: 1 },
 );
@@ -45,6 +53,7 @@ export const Subscription = Type.Object({
   last_activity: Nullable(Type.String()),
   disabled_reason: Nullable(Type.String()),
   failing_since: Nullable(Type.String({ description: 'Start of the current run of failed attempts; null after a success' })),
+  ordering_key: OrderingKey,
 }, { $id: 'Subscription' });
 export type Subscription = Static<typeof Subscription>;
 

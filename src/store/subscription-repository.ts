@@ -26,10 +26,13 @@ const toSubscription = ({ id, secrets: _secrets, ...rest }: SubscriptionRow): Su
   subscription_id: String(id.id),
   ...rest,
   failing_since: rest.failing_since ?? null,
+  ordering_key: rest.ordering_key ?? null,
 });
 /** Every change bumps this counter; replicas poll it and reload their subscription index when it moves. */
 // `SET value += 1`: in SurrealDB 3.0.2 an UPSERT's `SET value = value + 1` does not see the stored value (always 1).
 const BUMP = 'UPSERT herald_seq:subscriptions SET value += 1 RETURN NONE';
+/** A new subscription's log cursor starts at the current seq: it gets the events published from now on (docs/webhooks.md). */
+const CURSOR_AT_NOW = 'INSERT IGNORE INTO wh_cursor { id: $cursor, seq: herald_seq:event.value ?? 0, above: [] } RETURN NONE';
 const rid = (id: string) => new RecordId('subscription', id);
 
 /** All SurrealQL about webhook subscriptions. */
@@ -39,8 +42,9 @@ export class SubscriptionRepository {
   async create(subscription: Subscription, secret: string): Promise<void> {
     const { subscription_id, ...fields } = subscription;
     await this.db
-      .query(`CREATE $id CONTENT $content RETURN NONE; ${BUMP}`, {
+      .query(`CREATE $id CONTENT $content RETURN NONE; ${CURSOR_AT_NOW}; ${BUMP}`, {
         id: rid(subscription_id),
+        cursor: new RecordId('wh_cursor', subscription_id),
         content: { ...fields, secrets: [{ secret }] },
       })
       .collect();

@@ -6,11 +6,10 @@ import type { Event } from '../schemas/event.js';
 import type { DeliveryRepository, Settlement } from '../store/delivery-repository.js';
 import { RANKS, queueKey, type DeliveryRow } from '../store/delivery-rows.js';
 import { isWriteConflict, type EventRepository } from '../store/event-repository.js';
-import { liveSecrets, type SubscriptionRepository } from '../store/subscription-repository.js';
-import { nextAttemptDelay, type RetryPolicy } from './retry-policy.js';
-import type { SendResult, WebhookSender } from './sender.js';
-import { webhookHeaders } from './signer.js';
-import { traceHeaders } from '../tracing/context.js';
+import { attemptDelivery, isSuccess, noAttemptReason, outcomeOf, type AttemptRun } from './attempt.js';
+import type { RetryPolicy } from './retry-policy.js';
+import type { WebhookSender } from './sender.js';
+import type { SubscriptionHealth } from './subscription-health.js';
 import type { SubscriptionIndex } from './subscription-index.js';
 
 export interface WorkerOptions {
@@ -21,15 +20,13 @@ export interface WorkerOptions {
   leaseMs: number;
   /** How often an idle worker looks for due deliveries (commits in this process wake it at once). */
   pollMs: number;
-  /** Disable a subscription whose deliveries have failed for this long without a success (0 = never). */
-  disableAfterMs: number;
   retry: RetryPolicy;
 }
 
 export interface WorkerDeps {
   deliveries: DeliveryRepository;
   events: EventRepository;
-  subscriptions: SubscriptionRepository;
+  health: SubscriptionHealth;
   index: SubscriptionIndex;
   sender: WebhookSender;
   clock: Clock;
@@ -57,8 +54,6 @@ const LOCAL_QUEUE_FACTOR = 4;
 const DEFER_MS = 1000;
 /** Most expired leases put back per reaper pass. */
 const REAP_BATCH = 1000;
-/** last_activity is written at most this often per subscription. */
-const ACTIVITY_WRITE_MS = 60_000;
 /**
  * A claim starts this far below the highest key this worker already claimed: a delivery is queued with the
  * time its transaction was planned, which can be a little older than rows already claimed by the time it
@@ -93,7 +88,6 @@ export class DeliveryWorker {
   private settleQueue: Array<{ settlement: Settlement; info: SettledDelivery }> = [];
   private settling: Promise<void> | null = null;
   private readonly listeners = new Set<(settled: SettledDelivery) => void>();
-  private readonly lastActivityWrite = new Map<string, number>();
   private readonly abort = new AbortController();
   private stopping = false;
   private wakeUp: (() => void) | null = null;
@@ -271,16 +265,7 @@ export class DeliveryWorker {
     const deferred: RecordId<'delivery'>[] = [];
     for (const row of rows) {
       const event = events.get(row.event_id);
-      const entry = this.deps.index.get(row.subscription_id);
-      const reason = !event
-        ? 'the event is no longer stored (retention or cleanup)'
-        : !entry
-          ? 'the subscription was deleted'
-          : !entry.subscription.is_active
-            ? `the subscription is disabled${entry.subscription.disabled_reason ? `: ${entry.subscription.disabled_reason}` : ''}`
-            : entry.subscription.callback_url === null
-              ? 'the subscription has no callback_url'
-              : null;
+      const reason = !event ? 'the event is no longer stored (retention or cleanup)' : noAttemptReason(this.deps.index, row.subscription_id);
       // Expiry first: the cleanup loop deletes expired events, and their deliveries are expired, not failed.
       if (row.expires_at !== null && row.expires_at <= now) {
         this.settleWithout(row, 'expired', 'the event expired before it was delivered', now);
@@ -328,16 +313,8 @@ export class DeliveryWorker {
     this.inFlight++;
     this.inFlightBySub.set(subId, (this.inFlightBySub.get(subId) ?? 0) + 1);
     try {
-      const entry = this.deps.index.get(subId);
-      const subscription = entry?.subscription;
-      const now = this.deps.clock.now();
-      const body = JSON.stringify({ event: job.event, subscription: { id: subId, subscriber: subscription?.subscriber_name ?? null } });
-      const headers = webhookHeaders(liveSecrets(entry?.secrets ?? [], now), job.event.event_id, Math.floor(now / 1000), body);
-      const result = await this.deps.sender.send(subscription?.callback_url ?? '', { ...headers, ...traceHeaders(job.event) }, body, this.abort.signal);
-      this.record(job, result, now, headers['webhook-id']);
-    } catch (err) {
-      this.deps.log.error({ err, delivery: String(job.row.id.id) }, 'webhook attempt crashed');
-      this.record(job, { status: null, durationMs: 0, error: String(err), body: null, retryAfter: undefined }, this.deps.clock.now(), job.event.event_id);
+      const run = await attemptDelivery(this.deps.index, this.deps.sender, subId, job.event, this.deps.clock.now(), this.abort.signal);
+      this.record(job, run);
     } finally {
       this.inFlight--;
       const left = (this.inFlightBySub.get(subId) ?? 1) - 1;
@@ -349,40 +326,18 @@ export class DeliveryWorker {
   }
 
   /** Turns one HTTP outcome into the delivery's next state, and the subscription's health. */
-  private record(job: Job, result: SendResult, startedAt: number, webhookId: string): void {
+  private record(job: Job, run: AttemptRun): void {
     const { row } = job;
     const now = this.deps.clock.now();
     const attempts = row.attempts + 1;
-    const ok = result.status !== null && result.status >= 200 && result.status < 300;
-    let status: DeliveryRow['status'] = 'delivered';
-    let next: number | null = null;
-    let error = result.error;
-    if (!ok) {
-      if (result.status === 410) {
-        status = 'failed';
-        error = 'HTTP 410 Gone: the receiver asked to stop; the subscription was disabled';
-      } else {
-        const retryAfter = result.status === 429 || result.status === 503 ? result.retryAfter : undefined;
-        const delay = nextAttemptDelay(this.options.retry, attempts, row.max_retries, retryAfter, now);
-        if (delay === null) status = 'failed';
-        else {
-          status = 'retrying';
-          next = now + delay;
-        }
-      }
-    }
-    const at = new Date(startedAt).toISOString();
+    const { status, next, error, attempt } = outcomeOf(run, attempts, row.max_retries, this.options.retry, now);
     this.enqueueSettlement(row, {
       id: row.id, status, attempts, next_attempt_at: next,
       ...(next !== null && { queue_key: queueKey(row.rank, next) }),
-      last_attempt_at: at, last_status_code: result.status, last_error: error, updated_at: new Date(now).toISOString(), settled_at: now,
-      attempt: {
-        attempt: attempts, at, status_code: result.status, duration_ms: result.durationMs,
-        error: result.error, response_body: result.body, webhook_id: webhookId,
-      },
+      last_attempt_at: attempt.at, last_status_code: run.result.status, last_error: error, updated_at: new Date(now).toISOString(), settled_at: now,
+      attempt,
     });
-    void this.subscriptionHealth(row.subscription_id, ok, result.status === 410, now).catch((err) =>
-      this.deps.log.warn({ err, subscription: row.subscription_id }, 'could not update subscription health'));
+    this.deps.health.record(row.subscription_id, isSuccess(run.result), run.result.status === 410, now);
   }
 
   /** Settles a delivery that gets no attempt: its event expired or it has nowhere to go. */
@@ -434,37 +389,5 @@ export class DeliveryWorker {
 
   private async flushAll(): Promise<void> {
     while (this.settling) await this.settling;
-  }
-
-  /**
-   * `last_activity` (the last delivery attempt, which the inactivity rule reads), the run of failures that
-   * disables a subscription after `disableAfterMs`, and 410 Gone. Written only when something changes
-   * (last_activity at most once a minute).
-   */
-  private async subscriptionHealth(subId: string, ok: boolean, gone: boolean, now: number): Promise<void> {
-    const entry = this.deps.index.get(subId);
-    if (!entry) return;
-    const sub = entry.subscription;
-    const nowIso = new Date(now).toISOString();
-    const changes: Record<string, unknown> = {};
-    if (now - (this.lastActivityWrite.get(subId) ?? 0) >= ACTIVITY_WRITE_MS) {
-      this.lastActivityWrite.set(subId, now);
-      changes.last_activity = nowIso;
-    }
-    if (ok && sub.failing_since !== null) changes.failing_since = null;
-    if (!ok && sub.failing_since === null) changes.failing_since = nowIso;
-    const failingFor = !ok && sub.failing_since !== null ? now - Date.parse(sub.failing_since) : 0;
-    if (sub.is_active && (gone || (this.options.disableAfterMs > 0 && failingFor >= this.options.disableAfterMs))) {
-      changes.is_active = false;
-      changes.disabled_reason = gone
-        ? `the receiver answered 410 Gone at ${nowIso}`
-        : `deliveries failed continuously since ${sub.failing_since} (HERALD_WEBHOOK_DISABLE_AFTER)`;
-      this.deps.log.warn({ subscription: subId, reason: changes.disabled_reason }, 'webhook subscription disabled');
-    }
-    if (Object.keys(changes).length === 0) return;
-    // Applied to the in-memory copy at once so concurrent outcomes do not write the same change again.
-    Object.assign(sub, changes);
-    await this.deps.subscriptions.update(subId, { ...changes, updated_at: nowIso });
-    if (changes.is_active === false) await this.deps.index.reload();
   }
 }
