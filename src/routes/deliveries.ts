@@ -6,6 +6,7 @@ import { HttpError } from '../lib/http-error.js';
 import type { Event } from '../schemas/event.js';
 import { logDelivery } from '../store/attempt-log.js';
 import { parseCursorDeliveryId, toDelivery } from '../store/delivery-rows.js';
+import { noAttemptReason } from '../webhooks/attempt.js';
 import { listDeliveries, positionOf } from '../webhooks/delivery-listing.js';
 import { retryRowOf } from '../webhooks/queue-row.js';
 
@@ -15,6 +16,7 @@ const deliveries: FastifyPluginAsyncTypebox = async (app) => {
   const sources = (subscriptionId: string) => ({
     deliveries: repo, attemptLog: app.store.attemptLog, cursors: app.store.cursors, events: app.store.events,
     matches: (event: Event) => app.webhooks.index.matches(subscriptionId, event),
+    delivering: noAttemptReason(app.webhooks.index, subscriptionId) === null,
   });
 
   /** A delivery wherever it lives: the retry queue, the attempt log, or above its subscription's cursor (pending). */

@@ -118,7 +118,8 @@ export class CursorRepository {
         },
       )
       .collect();
-    return new Set((results.at(-1) as string[] | undefined ?? []).map(String));
+    // The RETURN before COMMIT.
+    return new Set((results.at(-2) as string[] | undefined ?? []).map(String));
   }
 
   async get(subscriptionId: string): Promise<CursorRow | undefined> {

@@ -20,6 +20,8 @@ export interface ListSources {
   cursors: CursorRepository;
   events: EventRepository;
   matches: (event: Event) => boolean;
+  /** Whether the subscription gets deliveries now; events above the cursor of one that does not are not pending. */
+  delivering: boolean;
 }
 
 /** Queue rows one page reads at most. */
@@ -55,7 +57,8 @@ export async function listDeliveries(
   for (const row of rows) found.set(String(row.id.id), toDelivery(row));
   if (rows.length === QUEUE_CHUNK) floor = Math.max(floor, (rows.at(-1) as { seq: number }).seq + 1);
 
-  const log = await src.attemptLog.below(subscriptionId, pos.seq + 1);
+  const upper = Math.min(pos.seq, await src.events.seqUpperBound());
+  const log = await src.attemptLog.below(subscriptionId, upper + 1);
   for (const r of log.records) {
     const d = logDelivery(subscriptionId, r);
     if (!found.has(d.delivery_id)) found.set(d.delivery_id, d);
@@ -63,8 +66,7 @@ export async function listDeliveries(
   floor = Math.max(floor, log.scannedFrom);
 
   const cursor = await src.cursors.get(subscriptionId);
-  if (cursor && pos.seq > cursor.seq + 1) {
-    const upper = Math.min(pos.seq, await src.events.seqUpperBound());
+  if (src.delivering && cursor && upper > cursor.seq) {
     const settled = new Set(cursor.above);
     // Pending events are the newest: read the top of what is above the cursor, a bounded amount.
     let at = Math.max(cursor.seq, upper - PENDING_SPAN);
