@@ -244,6 +244,8 @@ export class LogDispatcher {
     else p.logs.push(outcome);
     // An ordered line waits for its event's retries; an unordered event is settled once the retry queue has it.
     w.settle(item, item.line !== undefined && status === 'retrying' ? 'queued' : 'done');
+    // A window half drained reads ahead again at once rather than at the next poll.
+    if (w.pending === WINDOW_EVENTS / 2) this.wake();
     p.settled.push({
       deliveryId: cursorDeliveryId(subId, item.event.seq), subscriptionId: subId, eventId: item.event.event_id, status, attempts: isRow ? outcome.attempts : 1,
       ...(durationMs !== undefined && { durationMs }),
