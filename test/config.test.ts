@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       allowPrivate: false, allowHosts: [], timeoutMs: 30_000, retryScheduleMs: [5e3, 3e5, 18e5, 72e5, 18e6, 36e6, 36e6],
       maxRetryAfterMs: 3_600_000, secretOverlapMs: 86_400_000, worker: true, concurrency: 64, perSubscription: 16,
       leaseMs: 30_000, pollMs: 500, disableAfterMs: 432_000_000, retentionMs: 2_592_000_000,
+      circuitFailures: 10, circuitCoolDownMs: 30_000, circuitMaxCoolDownMs: 600_000, maxPauseMs: 300_000,
     });
     expect(config.subscriptions).toEqual({ inactiveAfterMs: 604_800_000, refreshMs: 1000 });
     expect(config.cleanup.intervalMs).toBe(3_600_000);

@@ -92,6 +92,10 @@ export const entries = {
     leaseMs: duration('HERALD_WEBHOOK_LEASE', '30s', 'A claimed delivery is leased this long, renewed while queued or in flight; a crashed worker\'s deliveries are retried after it', { floor: 1 }),
     pollMs: duration('HERALD_WEBHOOK_POLL', '500ms', 'An idle worker looks for due deliveries this often (a publish in the same process wakes it at once)', { floor: 1 }),
     disableAfterMs: duration('HERALD_WEBHOOK_DISABLE_AFTER', '5d', 'Disable a subscription whose deliveries have failed continuously this long (`0` = never)'),
+    circuitFailures: integer('HERALD_WEBHOOK_CIRCUIT_FAILURES', '10', 'Consecutive failed attempts that open a subscription\'s circuit: no requests until a cool-down passes, then one probe ([docs/webhooks.md](docs/webhooks.md#endpoint-health), `0` = never)'),
+    circuitCoolDownMs: duration('HERALD_WEBHOOK_CIRCUIT_COOLDOWN', '30s', 'First cool-down of an open circuit; it doubles each time a probe fails', { floor: 1 }),
+    circuitMaxCoolDownMs: duration('HERALD_WEBHOOK_CIRCUIT_MAX_COOLDOWN', '10m', 'Longest cool-down of an open circuit', { floor: 1 }),
+    maxPauseMs: duration('HERALD_WEBHOOK_MAX_PAUSE', '5m', 'Longest pause of a whole endpoint that a `Retry-After` on 429/503 may ask for; a longer one is cut to this (`0` = never pause the endpoint)'),
     retentionMs: duration('HERALD_DELIVERY_RETENTION', '30d', 'Delete delivered, failed and expired deliveries (with their attempts) settled longer ago than this, every `HERALD_CLEANUP_INTERVAL` (`0` = keep forever)'),
   },
   rateLimit: {

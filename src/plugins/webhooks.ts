@@ -3,10 +3,12 @@ import fp from 'fastify-plugin';
 import { every } from '../lib/periodic.js';
 import { DEFAULT_JITTER } from '../webhooks/retry-policy.js';
 import { WebhookSender } from '../webhooks/sender.js';
+import { EndpointGate } from '../webhooks/endpoint-gate.js';
+import { prepareEvent } from '../events/prepare.js';
+import { ALERT_SOURCE } from '../webhooks/system-alert.js';
 import { SubscriptionIndex } from '../webhooks/subscription-index.js';
 import { LogDispatcher } from '../webhooks/dispatcher.js';
 import { WebhookEngine } from '../webhooks/engine.js';
-import { SubscriptionHealth } from '../webhooks/subscription-health.js';
 import { DeliveryWorker } from '../webhooks/worker.js';
 
 export interface Webhooks {
@@ -39,14 +41,27 @@ export default fp(
       connectionsPerOrigin: cfg.concurrency,
       policy: { allowPrivate: cfg.allowPrivate, allowHosts: cfg.allowHosts },
     });
-    const health = new SubscriptionHealth(index, app.store.subscriptions, log, cfg.disableAfterMs);
-    const retry = { scheduleMs: cfg.retryScheduleMs, jitter: DEFAULT_JITTER, maxRetryAfterMs: cfg.maxRetryAfterMs };
+    const gate = new EndpointGate(
+      {
+        lookup: (id) => index.get(id),
+        save: (id, changes) => app.store.subscriptions.update(id, changes),
+        disabled: () => index.reload(),
+        // The committer is registered after this plugin; alerts only come once the worker runs.
+        alert: (alert) => app.committer.publish([prepareEvent(
+          { event_type: 'system_alert', source: ALERT_SOURCE, payload: alert, priority: alert.state === 'disabled' || alert.state === 'circuit_open' ? 'high' : 'normal' },
+          new Date(app.clock.now()),
+        )]),
+        log,
+      },
+      { circuitFailures: cfg.circuitFailures, coolDownMs: cfg.circuitCoolDownMs, maxCoolDownMs: cfg.circuitMaxCoolDownMs, disableAfterMs: cfg.disableAfterMs },
+    );
+    const outcome = { retry: { scheduleMs: cfg.retryScheduleMs, jitter: DEFAULT_JITTER, maxRetryAfterMs: cfg.maxRetryAfterMs }, maxPauseMs: cfg.maxPauseMs };
     const { concurrency, perSubscription, leaseMs, pollMs } = cfg;
-    const common = { deliveries: app.store.deliveries, events: app.store.events, index, sender, health, clock: app.clock, log };
+    const common = { deliveries: app.store.deliveries, events: app.store.events, index, sender, gate, clock: app.clock, log };
     const worker = cfg.worker
       ? new WebhookEngine(
-        new LogDispatcher({ ...common, cursors: app.store.cursors }, { concurrency, perSubscription, leaseMs, pollMs, retry }),
-        new DeliveryWorker(common, { concurrency, perSubscription, leaseMs, pollMs, retry }),
+        new LogDispatcher({ ...common, cursors: app.store.cursors }, { concurrency, perSubscription, leaseMs, pollMs, outcome }),
+        new DeliveryWorker(common, { concurrency, perSubscription, leaseMs, pollMs, outcome }),
       )
       : null;
     app.decorate('webhooks', { index, worker });

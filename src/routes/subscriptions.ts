@@ -10,6 +10,7 @@ import { ReplayInput, ReplayResult } from '../schemas/delivery.js';
 import { replay } from '../webhooks/replay.js';
 import { HttpError } from '../lib/http-error.js';
 import { generateSecret } from '../webhooks/signer.js';
+import { healthView, healthyEndpoint } from '../webhooks/endpoint-health.js';
 import { UnsafeUrlError, checkCallbackUrl } from '../webhooks/url-guard.js';
 
 /** Webhook subscriptions (docs/webhooks.md, docs/design.md#webhooks); every route needs the admin scope. */
@@ -47,6 +48,8 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
       disabled_reason: null,
       failing_since: null,
       ordering_key: body.ordering_key ?? null,
+      rate_limit: body.rate_limit ?? null,
+      health: healthView(undefined, { is_active: body.is_active ?? true, failing_since: null, disabled_reason: null }),
     };
     const secret = body.secret ?? generateSecret();
     await repo.create(subscription, secret);
@@ -69,16 +72,18 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
     schema: { summary: 'Change a subscription', params: SubscriptionParams, body: SubscriptionPatch, response: { 200: Subscription, ...errorResponses(404, ...BODY_ERRORS, 422) } },
   }, async (request) => {
     const { id } = request.params;
-    const before = await repo.get(id);
-    if (!before) throw notFound(id);
+    const existing = await repo.get(id);
+    if (!existing) throw notFound(id);
     await guard(request.body.callback_url);
     // Events published while it was disabled are not delivered (replay sends them): its cursor moves to now.
-    if (!before.is_active && request.body.is_active === true) await app.store.cursors.skipToNow(id);
+    if (!existing.is_active && request.body.is_active === true) await app.store.cursors.skipToNow(id);
     const changes = {
       ...request.body,
       ...(request.body.event_types && { event_types: [...new Set(request.body.event_types)] }),
       // Re-activating clears why it was disabled.
       ...(request.body.is_active === true && { disabled_reason: null }),
+      // …and starts its endpoint afresh: a closed circuit, no failing run.
+      ...(request.body.is_active === true && !existing.is_active && { failing_since: null, endpoint_health: { ...healthyEndpoint(), state: 'healthy' as const } }),
       updated_at: new Date().toISOString(),
     };
     const updated = await repo.update(id, changes);

@@ -11,6 +11,8 @@ const OrderingKey = Nullable(Type.String({
   maxLength: 256,
   description: 'null: parallel; "subscription": one FIFO line; an event field (workflow_id, session_id, correlation_id, source, target, payload.<path>): same value → seq order',
 }));
+/** Deliveries per second to one subscription's endpoint (docs/webhooks.md#throttle); null = unlimited. */
+const RateLimit = Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 10_000, description: 'Deliveries per second; null = unlimited' }));
 const Secret = Type.String({ pattern: '^whsec_[A-Za-z0-9+/]{24,}={0,2}$', description: 'whsec_ + base64 of at least 18 bytes' });
 
 export const SubscriptionInput = Type.Object(
@@ -22,6 +24,7 @@ export const SubscriptionInput = Type.Object(
     secret: Type.Optional(Secret),
     is_active: Type.Optional(Type.Boolean()),
     ordering_key: Type.Optional(OrderingKey),
+    rate_limit: Type.Optional(RateLimit),
   },
   { $id: 'SubscriptionInput', additionalProperties: false },
 );
@@ -35,10 +38,26 @@ export const SubscriptionPatch = Type.Object(
     callback_url: Type.Optional(Nullable(CallbackUrl)),
     is_active: Type.Optional(Type.Boolean()),
     ordering_key: Type.Optional(OrderingKey),
+    rate_limit: Type.Optional(RateLimit),
   },
   { $id: 'SubscriptionPatch', additionalProperties: false, minProperties: 1 },
 );
 export type SubscriptionPatch = Static<typeof SubscriptionPatch>;
+
+const IsoOrNull = Nullable(Type.String());
+/** The endpoint's health as of its last change (docs/webhooks.md#endpoint-health). */
+export const SubscriptionHealth = Type.Object({
+  state: Type.Union([
+    Type.Literal('healthy'), Type.Literal('failing'), Type.Literal('paused'), Type.Literal('circuit_open'), Type.Literal('circuit_half_open'), Type.Literal('disabled'),
+  ]),
+  circuit: Type.Union([Type.Literal('closed'), Type.Literal('open'), Type.Literal('half_open')]),
+  consecutive_failures: Type.Integer({ minimum: 0, description: 'Failed attempts in a row, as of the last change of state' }),
+  failing_since: IsoOrNull,
+  paused_until: Nullable(Type.String({ description: 'A Retry-After pause: no request to the endpoint before this' })),
+  next_probe_at: Nullable(Type.String({ description: 'Circuit open: when the one probe request may go' })),
+  disabled_reason: IsoOrNull,
+}, { $id: 'SubscriptionHealth' });
+export type SubscriptionHealth = Static<typeof SubscriptionHealth>;
 
 /** A subscription as the API shows it; its secrets are only ever shown on creation and rotation. */
 export const Subscription = Type.Object({
@@ -54,6 +73,8 @@ export const Subscription = Type.Object({
   disabled_reason: Nullable(Type.String()),
   failing_since: Nullable(Type.String({ description: 'Start of the current run of failed attempts; null after a success' })),
   ordering_key: OrderingKey,
+  rate_limit: RateLimit,
+  health: SubscriptionHealth,
 }, { $id: 'Subscription' });
 export type Subscription = Static<typeof Subscription>;
 

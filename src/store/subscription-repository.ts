@@ -1,5 +1,6 @@
 import { RecordId, type Surreal } from 'surrealdb';
 import type { Subscription } from '../schemas/subscription.js';
+import { healthView, type StoredHealth } from '../webhooks/endpoint-health.js';
 
 /** A signing secret; `until` (epoch ms) is set on a secret that a rotation replaced. */
 export interface SigningSecret {
@@ -11,23 +12,35 @@ export interface SigningSecret {
 export const liveSecrets = (secrets: readonly SigningSecret[], now: number): string[] =>
   secrets.filter((s) => s.until === undefined || s.until > now).map((s) => s.secret);
 
-interface SubscriptionRow extends Omit<Subscription, 'subscription_id'> {
+interface SubscriptionRow extends Omit<Subscription, 'subscription_id' | 'health' | 'rate_limit'> {
   id: RecordId<'subscription'>;
   secrets: SigningSecret[];
+  rate_limit?: number | null;
+  /** Written by the endpoint gate on every change of state (src/webhooks/endpoint-gate.ts). */
+  endpoint_health?: StoredHealth;
 }
+
+/** The fields a change may set: the API's, and the endpoint's stored health. */
+export type SubscriptionChanges = Partial<Omit<Subscription, 'subscription_id' | 'created_at' | 'health'>> & { endpoint_health?: StoredHealth };
 
 /** A subscription with the secrets that sign its deliveries (never shown by the API after creation). */
 export interface SubscriptionWithSecrets {
   subscription: Subscription;
   secrets: SigningSecret[];
+  endpointHealth?: StoredHealth;
 }
 
-const toSubscription = ({ id, secrets: _secrets, ...rest }: SubscriptionRow): Subscription => ({
-  subscription_id: String(id.id),
-  ...rest,
-  failing_since: rest.failing_since ?? null,
-  ordering_key: rest.ordering_key ?? null,
-});
+const toSubscription = ({ id, secrets: _secrets, endpoint_health, ...rest }: SubscriptionRow): Subscription => {
+  const failing_since = rest.failing_since ?? null;
+  return {
+    subscription_id: String(id.id),
+    ...rest,
+    failing_since,
+    rate_limit: rest.rate_limit ?? null,
+    ordering_key: rest.ordering_key ?? null,
+    health: healthView(endpoint_health, { is_active: rest.is_active, failing_since, disabled_reason: rest.disabled_reason }),
+  };
+};
 /** Every change bumps this counter; replicas poll it and reload their subscription index when it moves. */
 // `SET value += 1`: in SurrealDB 3.0.2 an UPSERT's `SET value = value + 1` does not see the stored value (always 1).
 const BUMP = 'UPSERT herald_seq:subscriptions SET value += 1 RETURN NONE';
@@ -40,7 +53,7 @@ export class SubscriptionRepository {
   constructor(private readonly db: Surreal) {}
 
   async create(subscription: Subscription, secret: string): Promise<void> {
-    const { subscription_id, ...fields } = subscription;
+    const { subscription_id, health: _health, ...fields } = subscription;
     await this.db
       .query(`CREATE $id CONTENT $content RETURN NONE; ${CURSOR_AT_NOW}; ${BUMP}`, {
         id: rid(subscription_id),
@@ -66,7 +79,7 @@ export class SubscriptionRepository {
    * Sets each field in `changes` to its new value as a whole: a `filters` object replaces the stored one
    * (MERGE would merge it into it, and `{}` would change nothing). Undefined when there is no such subscription.
    */
-  async update(id: string, changes: Partial<Omit<Subscription, 'subscription_id' | 'created_at'>>): Promise<Subscription | undefined> {
+  async update(id: string, changes: SubscriptionChanges): Promise<Subscription | undefined> {
     const [row] = await this.db
       .query<[SubscriptionRow | undefined]>(`UPDATE ONLY $id REPLACE object::extend($this, $changes) RETURN AFTER; ${BUMP}`, { id: rid(id), changes })
       .collect();
@@ -96,7 +109,7 @@ export class SubscriptionRepository {
   /** Every subscription with its secrets: what the webhook index loads. */
   async listWithSecrets(): Promise<SubscriptionWithSecrets[]> {
     const [rows] = await this.db.query<[SubscriptionRow[]]>('SELECT * FROM subscription').collect();
-    return rows.map((row) => ({ subscription: toSubscription(row), secrets: row.secrets }));
+    return rows.map((row) => ({ subscription: toSubscription(row), secrets: row.secrets, ...(row.endpoint_health && { endpointHealth: row.endpoint_health }) }));
   }
 
   /** The change counter (see BUMP); 0 before any change. */

@@ -1,8 +1,7 @@
 import type { Event } from '../schemas/event.js';
-import type { DeliveryAttempt, DeliveryStatus } from '../schemas/delivery.js';
+import type { DeliveryAttempt } from '../schemas/delivery.js';
 import { liveSecrets } from '../store/subscription-repository.js';
 import { traceHeaders } from '../tracing/context.js';
-import { nextAttemptDelay, type RetryPolicy } from './retry-policy.js';
 import type { SendResult, WebhookSender } from './sender.js';
 import { webhookHeaders } from './signer.js';
 import type { SubscriptionIndex } from './subscription-index.js';
@@ -30,36 +29,12 @@ export async function attemptDelivery(
   }
 }
 
-export const isSuccess = (result: SendResult): boolean => result.status !== null && result.status >= 200 && result.status < 300;
-
-/** The next state of a delivery after its `attempts`-th attempt (docs/webhooks.md, "Attempts, retries and statuses"). */
-export function outcomeOf(
-  run: AttemptRun, attempts: number, maxRetries: number | null, retry: RetryPolicy, now: number,
-): { status: DeliveryStatus; next: number | null; error: string | null; attempt: DeliveryAttempt } {
+/** The attempt-log entry of one HTTP attempt, the `attempt`-th of its delivery. */
+export function attemptRecord(run: AttemptRun, attempt: number): DeliveryAttempt {
   const { result } = run;
-  let status: DeliveryStatus = 'delivered';
-  let next: number | null = null;
-  let error = result.error;
-  if (!isSuccess(result)) {
-    if (result.status === 410) {
-      status = 'failed';
-      error = 'HTTP 410 Gone: the receiver asked to stop; the subscription was disabled';
-    } else {
-      const retryAfter = result.status === 429 || result.status === 503 ? result.retryAfter : undefined;
-      const delay = nextAttemptDelay(retry, attempts, maxRetries, retryAfter, now);
-      if (delay === null) status = 'failed';
-      else {
-        status = 'retrying';
-        next = now + delay;
-      }
-    }
-  }
   return {
-    status, next, error,
-    attempt: {
-      attempt: attempts, at: new Date(run.startedAt).toISOString(), status_code: result.status, duration_ms: result.durationMs,
-      error: result.error, response_body: result.body, webhook_id: run.webhookId,
-    },
+    attempt, at: new Date(run.startedAt).toISOString(), status_code: result.status, duration_ms: result.durationMs,
+    error: result.error, response_body: result.body, webhook_id: run.webhookId,
   };
 }
 

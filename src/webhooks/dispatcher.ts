@@ -7,14 +7,14 @@ import type { DeliveryRepository } from '../store/delivery-repository.js';
 import { cursorDeliveryId, type DeliveryRow } from '../store/delivery-rows.js';
 import { isWriteConflict, type EventRepository } from '../store/event-repository.js';
 import { isExpired } from '../store/segment-rows.js';
-import { attemptDelivery, isSuccess, noAttemptReason, outcomeOf } from './attempt.js';
+import { attemptDelivery, attemptRecord, noAttemptReason } from './attempt.js';
+import type { EndpointGate } from './endpoint-gate.js';
 import { LeaseKeeper } from './lease.js';
 import { readWindowEvents } from './log-reader.js';
 import { orderingLine } from './ordering.js';
 import { queueRow } from './queue-row.js';
-import type { RetryPolicy } from './retry-policy.js';
+import { settle, type OutcomePolicy } from './outcome-policy.js';
 import type { WebhookSender } from './sender.js';
-import type { SubscriptionHealth } from './subscription-health.js';
 import type { SubscriptionIndex } from './subscription-index.js';
 import { SubscriptionWindow, type WindowItem } from './window.js';
 import type { SettledDelivery } from './worker.js';
@@ -24,7 +24,7 @@ export interface DispatcherOptions {
   perSubscription: number;
   leaseMs: number;
   pollMs: number;
-  retry: RetryPolicy;
+  outcome: OutcomePolicy;
 }
 
 export interface DispatcherDeps {
@@ -33,7 +33,7 @@ export interface DispatcherDeps {
   events: EventRepository;
   index: SubscriptionIndex;
   sender: WebhookSender;
-  health: SubscriptionHealth;
+  gate: EndpointGate;
   clock: Clock;
   log: FastifyBaseLogger;
 }
@@ -62,6 +62,8 @@ export class LogDispatcher {
   private readonly pending = new Map<string, Pending>();
   private inFlight = 0;
   private readonly inFlightBySub = new Map<string, number>();
+  /** Subscriptions the endpoint gate holds back, until when (epoch ms). */
+  private readonly heldUntil = new Map<string, number>();
   private readonly listeners = new Set<(settled: SettledDelivery) => void>();
   private readonly abort = new AbortController();
   private flushing: Promise<void> | null = null;
@@ -194,16 +196,41 @@ export class LogDispatcher {
     }
   }
 
+  /**
+   * Starts what each window allows, round-robin over subscriptions, as far as the concurrency limits and
+   * the endpoint gate (circuit, Retry-After pause, throttle) let it. A held-back event keeps its place and
+   * its attempts; the subscription is looked at again when the gate says.
+   */
   private pump(): void {
     if (this.stopping) return;
     const now = this.deps.clock.now();
     for (const [subId, w] of this.windows) {
       if (this.inFlight >= this.options.concurrency) return;
+      if ((this.heldUntil.get(subId) ?? 0) > now) continue;
       if (!this.leases.holds(subId, now) || noAttemptReason(this.deps.index, subId) !== null) continue;
-      const room = Math.min(this.options.perSubscription - (this.inFlightBySub.get(subId) ?? 0), this.options.concurrency - this.inFlight);
-      if (room <= 0) continue;
-      for (const item of w.start(room)) void this.attempt(subId, w, item);
+      let room = Math.min(this.options.perSubscription - (this.inFlightBySub.get(subId) ?? 0), this.options.concurrency - this.inFlight);
+      for (; room > 0; room--) {
+        const [item] = w.start(1);
+        if (!item) break;
+        const admission = this.deps.gate.admit(subId, now);
+        if (admission.send) {
+          void this.attempt(subId, w, item);
+          continue;
+        }
+        w.unstart(item);
+        if (admission.reason !== 'disabled' && Number.isFinite(admission.notBefore)) this.holdUntil(subId, admission.notBefore, now);
+        break;
+      }
     }
+  }
+
+  private holdUntil(subId: string, notBefore: number, now: number): void {
+    this.heldUntil.set(subId, notBefore);
+    const timer = setTimeout(() => {
+      if (this.heldUntil.get(subId) === notBefore) this.heldUntil.delete(subId);
+      this.wake();
+    }, Math.max(0, notBefore - now));
+    timer.unref();
   }
 
   private async attempt(subId: string, w: SubscriptionWindow, item: WindowItem): Promise<void> {
@@ -218,12 +245,18 @@ export class LogDispatcher {
       }
       const run = await attemptDelivery(this.deps.index, this.deps.sender, subId, event, startedAt, this.abort.signal);
       const now = this.deps.clock.now();
-      const outcome = outcomeOf(run, 1, event.max_retries, this.options.retry, now);
-      this.deps.health.record(subId, isSuccess(run.result), run.result.status === 410, now);
-      if (outcome.status === 'delivered') {
-        this.record(subId, w, item, { seq: event.seq, event_id: event.event_id, event_type: event.event_type, priority: event.priority, attempt: outcome.attempt }, outcome.attempt.duration_ms);
+      const expiresAt = event.expires_at === null ? null : Date.parse(event.expires_at);
+      const settled = settle({ attempts: 0, maxRetries: event.max_retries, expiresAt }, run.result, this.options.outcome, now);
+      this.deps.gate.record(subId, settled.health, now, settled.error);
+      const attempt = attemptRecord(run, 1);
+      const { next } = settled;
+      if (next.status === 'delivered') {
+        this.record(subId, w, item, { seq: event.seq, event_id: event.event_id, event_type: event.event_type, priority: event.priority, attempt }, attempt.duration_ms);
       } else {
-        this.record(subId, w, item, queueRow(subId, event, now, outcome), outcome.attempt.duration_ms);
+        const outcome = next.status === 'retrying'
+          ? { status: next.status, next: next.nextAttemptAt, error: settled.error, attempt }
+          : { status: next.status, error: next.error, attempt };
+        this.record(subId, w, item, queueRow(subId, event, now, outcome), attempt.duration_ms);
       }
     } finally {
       this.inFlight--;

@@ -1,9 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Event } from '../schemas/event.js';
 import type { Subscription } from '../schemas/subscription.js';
-import type { SigningSecret, SubscriptionRepository, SubscriptionWithSecrets } from '../store/subscription-repository.js';
+import type { SubscriptionRepository, SubscriptionWithSecrets } from '../store/subscription-repository.js';
 import type { StreamFilters } from '../schemas/stream.js';
 import { streamMatcher } from '../stream/filter.js';
+import { isAlertAbout } from './system-alert.js';
 
 interface Entry extends SubscriptionWithSecrets {
   matches: (event: Event) => boolean;
@@ -58,7 +59,7 @@ export class SubscriptionIndex {
     if ((await this.repo.version()) !== this.version) await this.reload();
   }
 
-  get(id: string): { subscription: Subscription; secrets: SigningSecret[] } | undefined {
+  get(id: string): SubscriptionWithSecrets | undefined {
     return this.byId.get(id);
   }
 
@@ -79,5 +80,7 @@ export class SubscriptionIndex {
 
 export function matcherOf(subscription: Subscription): (event: Event) => boolean {
   // Stored filters were validated against StreamFilters when the subscription was created or patched.
-  return streamMatcher({ eventTypes: subscription.event_types, filters: subscription.filters as StreamFilters });
+  const matches = streamMatcher({ eventTypes: subscription.event_types, filters: subscription.filters as StreamFilters });
+  // An endpoint's own health alerts are not sent to it: a failing endpoint would only fail them too.
+  return (event) => matches(event) && !isAlertAbout(event, subscription.subscription_id);
 }

@@ -76,6 +76,16 @@ export class SubscriptionWindow {
     return started;
   }
 
+  /** Puts an item just started back to waiting (the endpoint gate held it back): it keeps its place. */
+  unstart(item: WindowItem): void {
+    if (item.state !== 'sending') return;
+    item.state = 'waiting';
+    if (item.line === undefined) return;
+    const left = (this.busy.get(item.line) ?? 1) - 1;
+    if (left === 0) this.busy.delete(item.line);
+    else this.busy.set(item.line, left);
+  }
+
   /** A sending item was settled (done) or handed to the retry queue while its line waits (queued). */
   settle(item: WindowItem, state: 'done' | 'queued'): void {
     if (item.state === 'done') return;

@@ -6,10 +6,10 @@ import type { Event } from '../schemas/event.js';
 import type { DeliveryRepository, Settlement } from '../store/delivery-repository.js';
 import { RANKS, queueKey, type DeliveryRow } from '../store/delivery-rows.js';
 import { isWriteConflict, type EventRepository } from '../store/event-repository.js';
-import { attemptDelivery, isSuccess, noAttemptReason, outcomeOf, type AttemptRun } from './attempt.js';
-import type { RetryPolicy } from './retry-policy.js';
+import { attemptDelivery, attemptRecord, noAttemptReason, type AttemptRun } from './attempt.js';
+import type { EndpointGate } from './endpoint-gate.js';
+import { settle, type OutcomePolicy } from './outcome-policy.js';
 import type { WebhookSender } from './sender.js';
-import type { SubscriptionHealth } from './subscription-health.js';
 import type { SubscriptionIndex } from './subscription-index.js';
 
 export interface WorkerOptions {
@@ -20,15 +20,16 @@ export interface WorkerOptions {
   leaseMs: number;
   /** How often an idle worker looks for due deliveries (commits in this process wake it at once). */
   pollMs: number;
-  retry: RetryPolicy;
+  outcome: OutcomePolicy;
 }
 
 export interface WorkerDeps {
   deliveries: DeliveryRepository;
   events: EventRepository;
-  health: SubscriptionHealth;
   index: SubscriptionIndex;
   sender: WebhookSender;
+  /** Circuit, Retry-After pause and throttle per subscription; it also keeps the subscription's health. */
+  gate: EndpointGate;
   clock: Clock;
   log: FastifyBaseLogger;
 }
@@ -313,8 +314,13 @@ export class DeliveryWorker {
     this.inFlight++;
     this.inFlightBySub.set(subId, (this.inFlightBySub.get(subId) ?? 0) + 1);
     try {
-      const run = await attemptDelivery(this.deps.index, this.deps.sender, subId, job.event, this.deps.clock.now(), this.abort.signal);
-      this.record(job, run);
+      const now = this.deps.clock.now();
+      const admission = this.deps.gate.admit(subId, now);
+      if (!admission.send) {
+        await this.hold(job, admission.reason, admission.notBefore, now);
+        return;
+      }
+      this.record(job, await attemptDelivery(this.deps.index, this.deps.sender, subId, job.event, now, this.abort.signal));
     } finally {
       this.inFlight--;
       const left = (this.inFlightBySub.get(subId) ?? 1) - 1;
@@ -325,19 +331,41 @@ export class DeliveryWorker {
     }
   }
 
-  /** Turns one HTTP outcome into the delivery's next state, and the subscription's health. */
+  /** Turns one HTTP outcome into the delivery's next state (outcome-policy.ts), and tells the gate. */
   private record(job: Job, run: AttemptRun): void {
     const { row } = job;
+    const { result } = run;
     const now = this.deps.clock.now();
-    const attempts = row.attempts + 1;
-    const { status, next, error, attempt } = outcomeOf(run, attempts, row.max_retries, this.options.retry, now);
+    const { attempts, next, error, health } = settle({ attempts: row.attempts, maxRetries: row.max_retries, expiresAt: row.expires_at }, result, this.options.outcome, now);
+    const due = next.status === 'retrying' ? next.nextAttemptAt : null;
+    const attempt = attemptRecord(run, attempts);
     this.enqueueSettlement(row, {
-      id: row.id, status, attempts, next_attempt_at: next,
-      ...(next !== null && { queue_key: queueKey(row.rank, next) }),
-      last_attempt_at: attempt.at, last_status_code: run.result.status, last_error: error, updated_at: new Date(now).toISOString(), settled_at: now,
+      id: row.id, status: next.status, attempts, next_attempt_at: due,
+      ...(due !== null && { queue_key: queueKey(row.rank, due) }),
+      last_attempt_at: attempt.at, last_status_code: result.status, last_error: next.status === 'expired' || next.status === 'failed' ? next.error : error,
+      updated_at: new Date(now).toISOString(), settled_at: now,
       attempt,
     });
-    this.deps.health.record(row.subscription_id, isSuccess(run.result), run.result.status === 410, now);
+    this.deps.gate.record(row.subscription_id, health, now, error);
+  }
+
+  /**
+   * A delivery the gate holds back (open circuit, paused endpoint, throttle) goes back in the queue due at
+   * `notBefore` without using up an attempt; one for a subscription the gate disabled fails like any other.
+   */
+  private async hold(job: Job, reason: string, notBefore: number, now: number): Promise<void> {
+    const sub = this.deps.index.get(job.row.subscription_id)?.subscription;
+    if (reason === 'disabled' || !Number.isFinite(notBefore)) {
+      this.settleWithout(job.row, 'failed', `the subscription is disabled${sub?.disabled_reason ? `: ${sub.disabled_reason}` : ''}`, now);
+      return;
+    }
+    try {
+      await this.retryConflicts('hold', () => this.deps.deliveries.release(this.id, [job.row.id], notBefore));
+    } catch (err) {
+      this.deps.log.warn({ err, delivery: String(job.row.id.id) }, 'could not put a held-back delivery back in the queue; its lease runs out instead');
+    } finally {
+      this.held.delete(String(job.row.id.id));
+    }
   }
 
   /** Settles a delivery that gets no attempt: its event expired or it has nowhere to go. */
