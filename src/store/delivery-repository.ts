@@ -195,4 +195,13 @@ export class DeliveryRepository {
       .collect();
     return row ?? undefined;
   }
+
+  /** The status of each of these deliveries that exists, by id. */
+  async statuses(ids: string[]): Promise<Map<string, DeliveryRow['status']>> {
+    if (ids.length === 0) return new Map();
+    const [rows] = await this.db
+      .query<[Array<{ id: string; status: DeliveryRow['status'] } | undefined>]>('SELECT record::id(id) AS id, status FROM $ids', { ids: ids.map(deliveryId) })
+      .collect();
+    return new Map(rows.filter((r) => r !== undefined && r !== null).map((r) => [String(r.id), r.status]));
+  }
 }

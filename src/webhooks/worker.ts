@@ -6,13 +6,10 @@ import type { Event } from '../schemas/event.js';
 import type { DeliveryRepository, Settlement } from '../store/delivery-repository.js';
 import { RANKS, queueKey, type DeliveryRow } from '../store/delivery-rows.js';
 import { isWriteConflict, type EventRepository } from '../store/event-repository.js';
-import { liveSecrets, type SubscriptionRepository } from '../store/subscription-repository.js';
+import { attemptDelivery, attemptRecord, noAttemptReason, type AttemptRun } from './attempt.js';
 import type { EndpointGate } from './endpoint-gate.js';
 import { settle, type OutcomePolicy } from './outcome-policy.js';
-import type { SendResult, WebhookSender } from './sender.js';
-import { webhookHeaders } from './signer.js';
-import { deliveryBody } from './payload.js';
-import { traceHeaders } from '../tracing/context.js';
+import type { WebhookSender } from './sender.js';
 import type { SubscriptionIndex } from './subscription-index.js';
 
 export interface WorkerOptions {
@@ -29,7 +26,6 @@ export interface WorkerOptions {
 export interface WorkerDeps {
   deliveries: DeliveryRepository;
   events: EventRepository;
-  subscriptions: SubscriptionRepository;
   index: SubscriptionIndex;
   sender: WebhookSender;
   /** Circuit, Retry-After pause and throttle per subscription; it also keeps the subscription's health. */
@@ -270,16 +266,7 @@ export class DeliveryWorker {
     const deferred: RecordId<'delivery'>[] = [];
     for (const row of rows) {
       const event = events.get(row.event_id);
-      const entry = this.deps.index.get(row.subscription_id);
-      const reason = !event
-        ? 'the event is no longer stored (retention or cleanup)'
-        : !entry
-          ? 'the subscription was deleted'
-          : !entry.subscription.is_active
-            ? `the subscription is disabled${entry.subscription.disabled_reason ? `: ${entry.subscription.disabled_reason}` : ''}`
-            : entry.subscription.callback_url === null
-              ? 'the subscription has no callback_url'
-              : null;
+      const reason = !event ? 'the event is no longer stored (retention or cleanup)' : noAttemptReason(this.deps.index, row.subscription_id);
       // Expiry first: the cleanup loop deletes expired events, and their deliveries are expired, not failed.
       if (row.expires_at !== null && row.expires_at <= now) {
         this.settleWithout(row, 'expired', 'the event expired before it was delivered', now);
@@ -327,21 +314,13 @@ export class DeliveryWorker {
     this.inFlight++;
     this.inFlightBySub.set(subId, (this.inFlightBySub.get(subId) ?? 0) + 1);
     try {
-      const entry = this.deps.index.get(subId);
-      const subscription = entry?.subscription;
       const now = this.deps.clock.now();
       const admission = this.deps.gate.admit(subId, now);
       if (!admission.send) {
         await this.hold(job, admission.reason, admission.notBefore, now);
         return;
       }
-      const { body, contentType } = deliveryBody(job.event, subId, subscription);
-      const headers = webhookHeaders(liveSecrets(entry?.secrets ?? [], now), job.event.event_id, Math.floor(now / 1000), body);
-      const result = await this.deps.sender.send(subscription?.callback_url ?? '', { ...headers, ...traceHeaders(job.event), 'content-type': contentType }, body, this.abort.signal);
-      this.record(job, result, now, headers['webhook-id']);
-    } catch (err) {
-      this.deps.log.error({ err, delivery: String(job.row.id.id) }, 'webhook attempt crashed');
-      this.record(job, { status: null, durationMs: 0, error: String(err), body: null, retryAfter: undefined }, this.deps.clock.now(), job.event.event_id);
+      this.record(job, await attemptDelivery(this.deps.index, this.deps.sender, subId, job.event, now, this.abort.signal));
     } finally {
       this.inFlight--;
       const left = (this.inFlightBySub.get(subId) ?? 1) - 1;
@@ -353,21 +332,19 @@ export class DeliveryWorker {
   }
 
   /** Turns one HTTP outcome into the delivery's next state (outcome-policy.ts), and tells the gate. */
-  private record(job: Job, result: SendResult, startedAt: number, webhookId: string): void {
+  private record(job: Job, run: AttemptRun): void {
     const { row } = job;
+    const { result } = run;
     const now = this.deps.clock.now();
     const { attempts, next, error, health } = settle({ attempts: row.attempts, maxRetries: row.max_retries, expiresAt: row.expires_at }, result, this.options.outcome, now);
     const due = next.status === 'retrying' ? next.nextAttemptAt : null;
-    const at = new Date(startedAt).toISOString();
+    const attempt = attemptRecord(run, attempts);
     this.enqueueSettlement(row, {
       id: row.id, status: next.status, attempts, next_attempt_at: due,
       ...(due !== null && { queue_key: queueKey(row.rank, due) }),
-      last_attempt_at: at, last_status_code: result.status, last_error: next.status === 'expired' || next.status === 'failed' ? next.error : error,
+      last_attempt_at: attempt.at, last_status_code: result.status, last_error: next.status === 'expired' || next.status === 'failed' ? next.error : error,
       updated_at: new Date(now).toISOString(), settled_at: now,
-      attempt: {
-        attempt: attempts, at, status_code: result.status, duration_ms: result.durationMs,
-        error: result.error, response_body: result.body, webhook_id: webhookId,
-      },
+      attempt,
     });
     this.deps.gate.record(row.subscription_id, health, now, error);
   }

@@ -1,0 +1,352 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../lib/clock.js';
+import { attemptLogRows, type LogRecord } from '../store/attempt-log.js';
+import type { CursorRepository } from '../store/cursor-repository.js';
+import type { DeliveryRepository } from '../store/delivery-repository.js';
+import { cursorDeliveryId, type DeliveryRow } from '../store/delivery-rows.js';
+import type { EventRepository } from '../store/event-repository.js';
+import { isWriteConflict } from '../store/transaction-errors.js';
+import { isExpired } from '../store/segment-rows.js';
+import { attemptDelivery, attemptRecord, noAttemptReason } from './attempt.js';
+import type { EndpointGate } from './endpoint-gate.js';
+import { LeaseKeeper } from './lease.js';
+import { readWindowEvents } from './log-reader.js';
+import { orderingLine } from './ordering.js';
+import { queueRow } from './queue-row.js';
+import { settle, type OutcomePolicy } from './outcome-policy.js';
+import type { WebhookSender } from './sender.js';
+import type { SubscriptionIndex } from './subscription-index.js';
+import { SubscriptionWindow, type WindowItem } from './window.js';
+import type { SettledDelivery } from './worker.js';
+
+export interface DispatcherOptions {
+  concurrency: number;
+  perSubscription: number;
+  leaseMs: number;
+  pollMs: number;
+  outcome: OutcomePolicy;
+}
+
+export interface DispatcherDeps {
+  cursors: CursorRepository;
+  deliveries: DeliveryRepository;
+  events: EventRepository;
+  index: SubscriptionIndex;
+  sender: WebhookSender;
+  gate: EndpointGate;
+  clock: Clock;
+  log: FastifyBaseLogger;
+}
+
+/** Unsettled events one subscription's window holds before the dispatcher stops reading ahead for it. */
+const WINDOW_EVENTS = 1024;
+/** Outcomes are written once this many are pending, or after FLUSH_DELAY_MS: few, large transactions. */
+const FLUSH_BATCH = 64;
+const FLUSH_DELAY_MS = 2;
+
+interface Pending {
+  logs: LogRecord[];
+  queue: DeliveryRow[];
+  settled: SettledDelivery[];
+}
+
+/**
+ * First attempts of webhook deliveries, read from the event log by each subscription's cursor (docs/webhooks.md,
+ * "The cursor model"). Per leased subscription it keeps a window of unsettled matching events, POSTs them with
+ * bounded global and per-subscription concurrency in the order its ordering_key allows, and writes a batch of
+ * outcomes as one transaction: cursor advances, attempt-log rows for the delivered, retry-queue rows for the rest.
+ */
+export class LogDispatcher {
+  readonly leases: LeaseKeeper;
+  private readonly windows = new Map<string, SubscriptionWindow>();
+  private readonly pending = new Map<string, Pending>();
+  private inFlight = 0;
+  private readonly inFlightBySub = new Map<string, number>();
+  /** Subscriptions the endpoint gate holds back, until when (epoch ms). */
+  private readonly heldUntil = new Map<string, number>();
+  private readonly listeners = new Set<(settled: SettledDelivery) => void>();
+  private readonly abort = new AbortController();
+  private flushing: Promise<void> | null = null;
+  private pendingCount = 0;
+  private stopping = false;
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private loop: Promise<void> | null = null;
+  readonly stats = { storeErrors: 0 };
+
+  constructor(private readonly deps: DispatcherDeps, private readonly options: DispatcherOptions) {
+    this.leases = new LeaseKeeper(`replica-${randomUUID()}`, deps.cursors, options.leaseMs);
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  onSettled(listener: (settled: SettledDelivery) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Stops starting attempts, lets the ones in flight finish for up to `graceMs` (then aborts them), writes every outcome, hands the leases back. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.loop;
+    if (this.inFlight > 0) {
+      const timer = setTimeout(() => this.abort.abort(), graceMs);
+      while (this.inFlight > 0) await new Promise<void>((r) => (this.wakeUp = r));
+      clearTimeout(timer);
+    }
+    while (this.flushing || this.pendingCount > 0) await (this.flushing ?? this.flush());
+    await this.leases.releaseAll().catch((err) => this.deps.log.warn({ err }, 'could not release subscription leases; they expire on their own'));
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      let more = false;
+      try {
+        await this.maintain();
+        more = await this.fill();
+        await this.pollQueued();
+        this.pump();
+      } catch (err) {
+        this.stats.storeErrors += 1;
+        this.deps.log.error({ err }, 'webhook dispatcher pass failed');
+      }
+      if (!more) await this.sleep(this.options.pollMs);
+    }
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    if (this.woken || this.stopping) {
+      this.woken = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        this.wakeUp = null;
+        resolve();
+      };
+    });
+    this.woken = false;
+  }
+
+  private async maintain(): Promise<void> {
+    const busy = (id: string) => (this.inFlightBySub.get(id) ?? 0) > 0 || this.pending.has(id);
+    const { gained, lost } = await this.leases.maintain(this.deps.clock.now(), performance.now(), this.deps.index.targetIds(), (id) => !busy(id));
+    for (const id of lost) this.windows.delete(id);
+    for (const row of gained) {
+      const id = String(row.id.id);
+      this.windows.set(id, new SubscriptionWindow(row.seq, row.above ?? []));
+    }
+  }
+
+  /** Reads the log ahead for windows with room; true when it read something (another pass may find more). */
+  private async fill(): Promise<boolean> {
+    const hungry = [...this.windows].filter(([, w]) => w.pending < WINDOW_EVENTS);
+    if (hungry.length === 0) return false;
+    const upper = await this.deps.events.seqUpperBound();
+    const behind = hungry.filter(([, w]) => w.readTo < upper);
+    if (behind.length === 0) return false;
+    const from = Math.min(...behind.map(([, w]) => w.readTo));
+    const { events, readTo } = await readWindowEvents(this.deps.events.reads, from, upper);
+    for (const [id, w] of behind) {
+      if (w.readTo >= readTo) continue;
+      const ordering = this.deps.index.get(id)?.subscription.ordering_key;
+      const added = w.add(events.filter((e) => e.seq > w.readTo && this.deps.index.matches(id, e)), readTo, (e) => orderingLine(ordering, e));
+      if (ordering !== null && ordering !== undefined && added.length > 0) await this.resumeQueued(id, w, added);
+      if (added.length === 0) this.markDirty(id);
+    }
+    return true;
+  }
+
+  /** After a takeover, events of an ordered subscription already in the retry queue wait there, not attempted again. */
+  private async resumeQueued(subId: string, w: SubscriptionWindow, items: WindowItem[]): Promise<void> {
+    const statuses = await this.deps.deliveries.statuses(items.map((i) => cursorDeliveryId(subId, i.event.seq)));
+    for (const item of items) {
+      const status = statuses.get(cursorDeliveryId(subId, item.event.seq));
+      if (status === undefined) continue;
+      w.settle(item, status === 'pending' || status === 'retrying' ? 'queued' : 'done');
+    }
+  }
+
+  /** Ordered lines waiting on the retry queue move on once it settled their event. */
+  private async pollQueued(): Promise<void> {
+    for (const [subId, w] of this.windows) {
+      const queued = w.queued();
+      if (queued.length === 0) continue;
+      const statuses = await this.deps.deliveries.statuses(queued.map((i) => cursorDeliveryId(subId, i.event.seq)));
+      for (const item of queued) {
+        const status = statuses.get(cursorDeliveryId(subId, item.event.seq));
+        if (status !== 'pending' && status !== 'retrying') {
+          w.settle(item, 'done');
+          this.markDirty(subId);
+        }
+      }
+    }
+  }
+
+  /**
+   * Starts what each window allows, round-robin over subscriptions, as far as the concurrency limits and
+   * the endpoint gate (circuit, Retry-After pause, throttle) let it. A held-back event keeps its place and
+   * its attempts; the subscription is looked at again when the gate says.
+   */
+  private pump(): void {
+    if (this.stopping) return;
+    const now = this.deps.clock.now();
+    for (const [subId, w] of this.windows) {
+      if (this.inFlight >= this.options.concurrency) return;
+      if ((this.heldUntil.get(subId) ?? 0) > now) continue;
+      if (!this.leases.holds(subId, now) || noAttemptReason(this.deps.index, subId) !== null) continue;
+      let room = Math.min(this.options.perSubscription - (this.inFlightBySub.get(subId) ?? 0), this.options.concurrency - this.inFlight);
+      for (; room > 0; room--) {
+        const [item] = w.start(1);
+        if (!item) break;
+        const admission = this.deps.gate.admit(subId, now);
+        if (admission.send) {
+          void this.attempt(subId, w, item);
+          continue;
+        }
+        w.unstart(item);
+        if (admission.reason !== 'disabled' && Number.isFinite(admission.notBefore)) this.holdUntil(subId, admission.notBefore, now);
+        break;
+      }
+    }
+  }
+
+  private holdUntil(subId: string, notBefore: number, now: number): void {
+    this.heldUntil.set(subId, notBefore);
+    const timer = setTimeout(() => {
+      if (this.heldUntil.get(subId) === notBefore) this.heldUntil.delete(subId);
+      this.wake();
+    }, Math.max(0, notBefore - now));
+    timer.unref();
+  }
+
+  private async attempt(subId: string, w: SubscriptionWindow, item: WindowItem): Promise<void> {
+    this.inFlight++;
+    this.inFlightBySub.set(subId, (this.inFlightBySub.get(subId) ?? 0) + 1);
+    try {
+      const { event } = item;
+      const startedAt = this.deps.clock.now();
+      if (isExpired(event, startedAt)) {
+        this.record(subId, w, item, queueRow(subId, event, startedAt, { status: 'expired', error: 'the event expired before it was delivered' }));
+        return;
+      }
+      const run = await attemptDelivery(this.deps.index, this.deps.sender, subId, event, startedAt, this.abort.signal);
+      const now = this.deps.clock.now();
+      const expiresAt = event.expires_at === null ? null : Date.parse(event.expires_at);
+      const settled = settle({ attempts: 0, maxRetries: event.max_retries, expiresAt }, run.result, this.options.outcome, now);
+      this.deps.gate.record(subId, settled.health, now, settled.error);
+      const attempt = attemptRecord(run, 1);
+      const { next } = settled;
+      if (next.status === 'delivered') {
+        this.record(subId, w, item, { seq: event.seq, event_id: event.event_id, event_type: event.event_type, priority: event.priority, attempt }, attempt.duration_ms);
+      } else {
+        const outcome = next.status === 'retrying'
+          ? { status: next.status, next: next.nextAttemptAt, error: settled.error, attempt }
+          : { status: next.status, error: next.error, attempt };
+        this.record(subId, w, item, queueRow(subId, event, now, outcome), attempt.duration_ms);
+      }
+    } finally {
+      this.inFlight--;
+      const left = (this.inFlightBySub.get(subId) ?? 1) - 1;
+      if (left === 0) this.inFlightBySub.delete(subId);
+      else this.inFlightBySub.set(subId, left);
+      this.pump();
+      if (this.stopping) this.wakeUp?.();
+    }
+  }
+
+  /** Settles an item in its window and queues what the next flush writes for it. */
+  private record(subId: string, w: SubscriptionWindow, item: WindowItem, outcome: LogRecord | DeliveryRow, durationMs?: number): void {
+    const p = this.pendingOf(subId);
+    const isRow = 'status' in outcome;
+    const status = isRow ? outcome.status : 'delivered';
+    if (isRow) p.queue.push(outcome);
+    else p.logs.push(outcome);
+    // An ordered line waits for its event's retries; an unordered event is settled once the retry queue has it.
+    w.settle(item, item.line !== undefined && status === 'retrying' ? 'queued' : 'done');
+    // A window half drained reads ahead again at once rather than at the next poll.
+    if (w.pending === WINDOW_EVENTS / 2) this.wake();
+    p.settled.push({
+      deliveryId: cursorDeliveryId(subId, item.event.seq), subscriptionId: subId, eventId: item.event.event_id, status, attempts: isRow ? outcome.attempts : 1,
+      ...(durationMs !== undefined && { durationMs }),
+    });
+    this.pendingCount++;
+    this.flushSoon();
+  }
+
+  private pendingOf(subId: string): Pending {
+    let p = this.pending.get(subId);
+    if (!p) {
+      p = { logs: [], queue: [], settled: [] };
+      this.pending.set(subId, p);
+    }
+    return p;
+  }
+
+  /** A cursor that may move with nothing else to write (events that did not match, a queued line settled). */
+  private markDirty(subId: string): void {
+    this.pendingOf(subId);
+    this.flushSoon();
+  }
+
+  private flushSoon(): void {
+    if (this.flushing || this.pending.size === 0) return;
+    this.flushing = (async () => {
+      if (this.pendingCount < FLUSH_BATCH && !this.stopping) await new Promise((r) => setTimeout(r, FLUSH_DELAY_MS));
+      await this.flush();
+    })().finally(() => {
+      this.flushing = null;
+      if (this.pending.size > 0) this.flushSoon();
+    });
+  }
+
+  /** Writes every pending outcome and cursor move in one transaction. */
+  private async flush(): Promise<void> {
+    const batch = [...this.pending];
+    this.pending.clear();
+    this.pendingCount = 0;
+    const now = this.deps.clock.now();
+    const advances = batch.flatMap(([subId, p]) => {
+      const w = this.windows.get(subId);
+      if (!w) return [];
+      return [{ subscriptionId: subId, ...w.advance(), logs: attemptLogRows(subId, p.logs, now), queue: p.queue }];
+    });
+    let written: Set<string>;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        written = await this.deps.cursors.advance(this.leases.replica, advances);
+        break;
+      } catch (err) {
+        if (!isWriteConflict(err) && attempt >= 3) {
+          // The window still holds these events above the durable cursor; whoever holds the lease next sends them again.
+          this.stats.storeErrors += 1;
+          this.deps.log.error({ err, subscriptions: advances.length }, 'could not record webhook outcomes; dropping the windows');
+          for (const a of advances) this.windows.delete(a.subscriptionId);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+      }
+    }
+    for (const [subId, p] of batch) {
+      if (!written.has(subId)) {
+        this.windows.delete(subId);
+        continue;
+      }
+      for (const s of p.settled) for (const listener of this.listeners) listener(s);
+    }
+  }
+}
