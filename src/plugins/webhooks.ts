@@ -9,6 +9,7 @@ import { ALERT_SOURCE } from '../webhooks/system-alert.js';
 import { SubscriptionIndex } from '../webhooks/subscription-index.js';
 import { LogDispatcher } from '../webhooks/dispatcher.js';
 import { WebhookEngine } from '../webhooks/engine.js';
+import { SendSlots } from '../webhooks/send-slots.js';
 import { DeliveryWorker } from '../webhooks/worker.js';
 
 export interface Webhooks {
@@ -56,12 +57,14 @@ export default fp(
       { circuitFailures: cfg.circuitFailures, coolDownMs: cfg.circuitCoolDownMs, maxCoolDownMs: cfg.circuitMaxCoolDownMs, disableAfterMs: cfg.disableAfterMs },
     );
     const outcome = { retry: { scheduleMs: cfg.retryScheduleMs, jitter: DEFAULT_JITTER, maxRetryAfterMs: cfg.maxRetryAfterMs }, maxPauseMs: cfg.maxPauseMs };
-    const { concurrency, perSubscription, leaseMs, pollMs } = cfg;
-    const common = { deliveries: app.store.deliveries, events: app.store.events, index, sender, gate, clock: app.clock, log };
+    const { leaseMs, pollMs } = cfg;
+    // One bound for first attempts and retries together: HERALD_WEBHOOK_CONCURRENCY is the process's total.
+    const slots = new SendSlots(cfg.concurrency, cfg.perSubscription);
+    const common = { deliveries: app.store.deliveries, events: app.store.events, index, sender, gate, slots, clock: app.clock, log };
     const worker = cfg.worker
       ? new WebhookEngine(
-        new LogDispatcher({ ...common, cursors: app.store.cursors }, { concurrency, perSubscription, leaseMs, pollMs, outcome }),
-        new DeliveryWorker(common, { concurrency, perSubscription, leaseMs, pollMs, outcome }),
+        new LogDispatcher({ ...common, cursors: app.store.cursors }, { leaseMs, pollMs, outcome }),
+        new DeliveryWorker(common, { leaseMs, pollMs, outcome }),
       )
       : null;
     app.decorate('webhooks', { index, worker });

@@ -18,11 +18,10 @@ import { settle, type OutcomePolicy } from './outcome-policy.js';
 import type { WebhookSender } from './sender.js';
 import type { SubscriptionIndex } from './subscription-index.js';
 import { SubscriptionWindow, type WindowItem } from './window.js';
+import type { SendSlots } from './send-slots.js';
 import type { SettledDelivery } from './worker.js';
 
 export interface DispatcherOptions {
-  concurrency: number;
-  perSubscription: number;
   leaseMs: number;
   pollMs: number;
   outcome: OutcomePolicy;
@@ -35,6 +34,8 @@ export interface DispatcherDeps {
   index: SubscriptionIndex;
   sender: WebhookSender;
   gate: EndpointGate;
+  /** Requests in flight, shared with the retry worker. */
+  slots: SendSlots;
   clock: Clock;
   log: FastifyBaseLogger;
 }
@@ -44,6 +45,8 @@ const WINDOW_EVENTS = 1024;
 /** Outcomes are written once this many are pending, or after FLUSH_DELAY_MS: few, large transactions. */
 const FLUSH_BATCH = 64;
 const FLUSH_DELAY_MS = 2;
+/** Attempts of an outcome batch that keeps losing write conflicts before its windows are dropped. */
+const FLUSH_CONFLICT_ATTEMPTS = 10;
 
 interface Pending {
   logs: LogRecord[];
@@ -61,8 +64,8 @@ export class LogDispatcher {
   readonly leases: LeaseKeeper;
   private readonly windows = new Map<string, SubscriptionWindow>();
   private readonly pending = new Map<string, Pending>();
+  /** This dispatcher's requests in flight (the bound is deps.slots): what stop() waits for. */
   private inFlight = 0;
-  private readonly inFlightBySub = new Map<string, number>();
   /** Subscriptions the endpoint gate holds back, until when (epoch ms). */
   private readonly heldUntil = new Map<string, number>();
   private readonly listeners = new Set<(settled: SettledDelivery) => void>();
@@ -77,6 +80,7 @@ export class LogDispatcher {
 
   constructor(private readonly deps: DispatcherDeps, private readonly options: DispatcherOptions) {
     this.leases = new LeaseKeeper(`replica-${randomUUID()}`, deps.cursors, options.leaseMs);
+    deps.slots.onRelease(() => this.pump());
   }
 
   start(): void {
@@ -143,9 +147,9 @@ export class LogDispatcher {
   }
 
   private async maintain(): Promise<void> {
-    const busy = (id: string) => (this.inFlightBySub.get(id) ?? 0) > 0 || this.pending.has(id);
+    const busy = (id: string) => this.deps.slots.inFlight(id) > 0 || this.pending.has(id);
     const { gained, lost } = await this.leases.maintain(this.deps.clock.now(), performance.now(), this.deps.index.targetIds(), (id) => !busy(id));
-    for (const id of lost) this.windows.delete(id);
+    for (const id of lost) this.discard(id);
     for (const row of gained) {
       const id = String(row.id.id);
       this.windows.set(id, new SubscriptionWindow(row.seq, row.above ?? []));
@@ -205,12 +209,12 @@ export class LogDispatcher {
   private pump(): void {
     if (this.stopping) return;
     const now = this.deps.clock.now();
+    const { slots } = this.deps;
     for (const [subId, w] of this.windows) {
-      if (this.inFlight >= this.options.concurrency) return;
+      if (slots.free <= 0) return;
       if ((this.heldUntil.get(subId) ?? 0) > now) continue;
       if (!this.leases.holds(subId, now) || noAttemptReason(this.deps.index, subId) !== null) continue;
-      let room = Math.min(this.options.perSubscription - (this.inFlightBySub.get(subId) ?? 0), this.options.concurrency - this.inFlight);
-      for (; room > 0; room--) {
+      for (let room = slots.freeFor(subId); room > 0; room--) {
         const [item] = w.start(1);
         if (!item) break;
         const admission = this.deps.gate.admit(subId, now);
@@ -236,7 +240,7 @@ export class LogDispatcher {
 
   private async attempt(subId: string, w: SubscriptionWindow, item: WindowItem): Promise<void> {
     this.inFlight++;
-    this.inFlightBySub.set(subId, (this.inFlightBySub.get(subId) ?? 0) + 1);
+    this.deps.slots.take(subId);
     try {
       const { event } = item;
       const startedAt = this.deps.clock.now();
@@ -261,16 +265,17 @@ export class LogDispatcher {
       }
     } finally {
       this.inFlight--;
-      const left = (this.inFlightBySub.get(subId) ?? 1) - 1;
-      if (left === 0) this.inFlightBySub.delete(subId);
-      else this.inFlightBySub.set(subId, left);
-      this.pump();
+      // Starts the next attempts, of this dispatcher or the retry worker.
+      this.deps.slots.release(subId);
       if (this.stopping) this.wakeUp?.();
     }
   }
 
   /** Settles an item in its window and queues what the next flush writes for it. */
   private record(subId: string, w: SubscriptionWindow, item: WindowItem, outcome: LogRecord | DeliveryRow, durationMs?: number): void {
+    // The window was dropped (lease lost, outcomes not written) while this attempt ran: a window read anew
+    // from the durable cursor has the event again, and this outcome must not move that window's cursor.
+    if (this.windows.get(subId) !== w) return;
     const p = this.pendingOf(subId);
     const isRow = 'status' in outcome;
     const status = isRow ? outcome.status : 'delivered';
@@ -286,6 +291,19 @@ export class LogDispatcher {
     });
     this.pendingCount++;
     this.flushSoon();
+  }
+
+  /** Forgets a subscription's window with the outcomes it had not written yet (they cannot be written here). */
+  private discard(subId: string): void {
+    this.windows.delete(subId);
+    this.pendingCount -= this.pending.get(subId)?.settled.length ?? 0;
+    this.pending.delete(subId);
+  }
+
+  /** Discards windows whose outcomes could not be written; the next maintenance claims them again from their durable cursor. */
+  private dropWindows(subIds: string[]): void {
+    for (const id of subIds) this.discard(id);
+    this.leases.forget(subIds);
   }
 
   private pendingOf(subId: string): Pending {
@@ -331,21 +349,23 @@ export class LogDispatcher {
         written = await this.deps.cursors.advance(this.leases.replica, advances);
         break;
       } catch (err) {
-        if (!isWriteConflict(err) && attempt >= 3) {
-          // The window still holds these events above the durable cursor; whoever holds the lease next sends them again.
+        if (attempt >= (isWriteConflict(err) ? FLUSH_CONFLICT_ATTEMPTS : 3)) {
+          // These events are still above the durable cursor: the windows are read again from it (the lease is
+          // claimed again at the next maintenance), and the events sent again.
           this.stats.storeErrors += 1;
           this.deps.log.error({ err, subscriptions: advances.length }, 'could not record webhook outcomes; dropping the windows');
-          for (const a of advances) this.windows.delete(a.subscriptionId);
+          this.dropWindows(advances.map((a) => a.subscriptionId));
           return;
         }
         await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
       }
     }
+    const lost = batch.map(([subId]) => subId).filter((subId) => !written.has(subId) && this.windows.has(subId));
+    // Taken over by another replica (this one's lease ran out): it delivers from the durable cursor.
+    if (lost.length > 0) this.deps.log.warn({ subscriptions: lost }, 'webhook subscription leases were taken over; outcomes not recorded here');
+    this.dropWindows(lost);
     for (const [subId, p] of batch) {
-      if (!written.has(subId)) {
-        this.windows.delete(subId);
-        continue;
-      }
+      if (!written.has(subId)) continue;
       for (const s of p.settled) for (const listener of this.listeners) listener(s);
     }
   }

@@ -73,6 +73,15 @@ export class LeaseKeeper {
     return { gained, lost: [...lost, ...extras] };
   }
 
+  /**
+   * Stops counting these subscriptions as held (their windows were dropped): the next maintenance claims
+   * them again, which reads their durable cursor, unless another replica took them over.
+   */
+  forget(subscriptionIds: string[]): void {
+    for (const id of subscriptionIds) this.held.delete(id);
+    if (subscriptionIds.length > 0) this.last = Number.NEGATIVE_INFINITY;
+  }
+
   /** Hands every lease back (shutdown) so another replica takes over at once rather than after expiry. */
   async releaseAll(): Promise<void> {
     const ids = [...this.held.keys()];

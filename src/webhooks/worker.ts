@@ -11,12 +11,9 @@ import type { EndpointGate } from './endpoint-gate.js';
 import { settle, type OutcomePolicy } from './outcome-policy.js';
 import type { WebhookSender } from './sender.js';
 import type { SubscriptionIndex } from './subscription-index.js';
+import type { SendSlots } from './send-slots.js';
 
 export interface WorkerOptions {
-  /** Deliveries in flight per process. */
-  concurrency: number;
-  /** Deliveries in flight per subscription. */
-  perSubscription: number;
   leaseMs: number;
   /** How often an idle worker looks for due deliveries (commits in this process wake it at once). */
   pollMs: number;
@@ -30,6 +27,8 @@ export interface WorkerDeps {
   sender: WebhookSender;
   /** Circuit, Retry-After pause and throttle per subscription; it also keeps the subscription's health. */
   gate: EndpointGate;
+  /** Requests in flight, shared with the log dispatcher. */
+  slots: SendSlots;
   clock: Clock;
   log: FastifyBaseLogger;
 }
@@ -81,8 +80,8 @@ export const writeConflicts = { retried: 0, exhausted: 0 };
  */
 export class DeliveryWorker {
   readonly id = `worker-${randomUUID()}`;
+  /** This worker's requests in flight (the bound is deps.slots): what stop() waits for. */
   private inFlight = 0;
-  private readonly inFlightBySub = new Map<string, number>();
   private readonly waiting = new Map<string, Job[]>();
   private waitingCount = 0;
   private readonly held = new Map<string, RecordId<'delivery'>>();
@@ -101,7 +100,9 @@ export class DeliveryWorker {
   /** Failed worker passes and outcome writes, read by the metrics plugin. */
   readonly stats = { storeErrors: 0 };
 
-  constructor(private readonly deps: WorkerDeps, private readonly options: WorkerOptions) {}
+  constructor(private readonly deps: WorkerDeps, private readonly options: WorkerOptions) {
+    deps.slots.onRelease(() => this.pump());
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -149,9 +150,9 @@ export class DeliveryWorker {
       let full = false;
       try {
         await this.maintain();
-        const free = this.options.concurrency - this.inFlight - this.waitingCount;
+        const free = this.deps.slots.free - this.waitingCount;
         // With work queued locally, claim in batches rather than one row per finished request.
-        if (free > 0 && (this.waitingCount === 0 || free >= Math.ceil(this.options.concurrency / 4))) {
+        if (free > 0 && (this.waitingCount === 0 || free >= Math.ceil(this.deps.slots.limit / 4))) {
           const claimed = await this.claim(free);
           full = claimed.length === free;
           if (claimed.length > 0) await this.accept(claimed);
@@ -274,7 +275,7 @@ export class DeliveryWorker {
         this.settleWithout(row, 'failed', reason ?? 'unknown', now);
       } else {
         const queue = this.waiting.get(row.subscription_id) ?? [];
-        if (queue.length >= this.options.perSubscription * LOCAL_QUEUE_FACTOR) {
+        if (queue.length >= this.deps.slots.perSubscription * LOCAL_QUEUE_FACTOR) {
           deferred.push(row.id);
           continue;
         }
@@ -294,12 +295,13 @@ export class DeliveryWorker {
 
   /** Starts waiting jobs while there are free global and per-subscription slots, round-robin by subscription. */
   private pump(): void {
+    const { slots } = this.deps;
     let started = true;
-    while (started && this.inFlight < this.options.concurrency) {
+    while (started && slots.free > 0) {
       started = false;
       for (const [subId, queue] of this.waiting) {
-        if (this.inFlight >= this.options.concurrency) break;
-        if ((this.inFlightBySub.get(subId) ?? 0) >= this.options.perSubscription) continue;
+        if (slots.free <= 0) break;
+        if (slots.freeFor(subId) <= 0) continue;
         const job = queue.shift() as Job;
         if (queue.length === 0) this.waiting.delete(subId);
         this.waitingCount--;
@@ -312,7 +314,7 @@ export class DeliveryWorker {
   private async attempt(job: Job): Promise<void> {
     const subId = job.row.subscription_id;
     this.inFlight++;
-    this.inFlightBySub.set(subId, (this.inFlightBySub.get(subId) ?? 0) + 1);
+    this.deps.slots.take(subId);
     try {
       const now = this.deps.clock.now();
       const admission = this.deps.gate.admit(subId, now);
@@ -323,10 +325,8 @@ export class DeliveryWorker {
       this.record(job, await attemptDelivery(this.deps.index, this.deps.sender, subId, job.event, now, this.abort.signal));
     } finally {
       this.inFlight--;
-      const left = (this.inFlightBySub.get(subId) ?? 1) - 1;
-      if (left === 0) this.inFlightBySub.delete(subId);
-      else this.inFlightBySub.set(subId, left);
-      this.pump();
+      // Starts the next attempts, of this worker or the log dispatcher.
+      this.deps.slots.release(subId);
       this.wake();
     }
   }
