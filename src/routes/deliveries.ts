@@ -17,6 +17,7 @@ const deliveries: FastifyPluginAsyncTypebox = async (app) => {
     deliveries: repo, attemptLog: app.store.attemptLog, cursors: app.store.cursors, events: app.store.events,
     matches: (event: Event) => app.webhooks.index.matches(subscriptionId, event),
     delivering: noAttemptReason(app.webhooks.index, subscriptionId) === null,
+    heldUntil: app.webhooks.worker?.dispatcher.heldBack(subscriptionId),
   });
 
   /** A delivery wherever it lives: the retry queue, the attempt log, or above its subscription's cursor (pending). */

@@ -92,6 +92,11 @@ export class LogDispatcher {
     this.wakeUp?.();
   }
 
+  /** Until when (epoch ms) the endpoint gate holds the subscription's next first attempt back; undefined when it does not. */
+  heldBack(subId: string): number | undefined {
+    return this.heldUntil.get(subId);
+  }
+
   onSettled(listener: (settled: SettledDelivery) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
