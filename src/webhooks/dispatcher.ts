@@ -17,7 +17,9 @@ import { queueRow } from './queue-row.js';
 import { settle, type OutcomePolicy } from './outcome-policy.js';
 import type { WebhookSender } from './sender.js';
 import type { SubscriptionIndex } from './subscription-index.js';
+import { WakeSignal } from './wake-signal.js';
 import { SubscriptionWindow, type WindowItem } from './window.js';
+import { OutcomeBuffer, type Pending } from './outcome-buffer.js';
 import type { SendSlots } from './send-slots.js';
 import type { SettledDelivery } from './worker.js';
 
@@ -42,17 +44,13 @@ export interface DispatcherDeps {
 
 /** Unsettled events one subscription's window holds before the dispatcher stops reading ahead for it. */
 const WINDOW_EVENTS = 1024;
-/** Outcomes are written once this many are pending, or after FLUSH_DELAY_MS: few, large transactions. */
-const FLUSH_BATCH = 64;
-const FLUSH_DELAY_MS = 2;
 /** Attempts of an outcome batch that keeps losing write conflicts before its windows are dropped. */
 const FLUSH_CONFLICT_ATTEMPTS = 10;
-
-interface Pending {
-  logs: LogRecord[];
-  queue: DeliveryRow[];
-  settled: SettledDelivery[];
-}
+/**
+ * A subscription's first attempts in flight plus its outcomes not written yet stay below this many times
+ * HERALD_WEBHOOK_SUBSCRIPTION_CONCURRENCY: the most events a `kill -9` makes it send again.
+ */
+const REDO_FACTOR = 2;
 
 /**
  * First attempts of webhook deliveries, read from the event log by each subscription's cursor (docs/webhooks.md,
@@ -63,18 +61,15 @@ interface Pending {
 export class LogDispatcher {
   readonly leases: LeaseKeeper;
   private readonly windows = new Map<string, SubscriptionWindow>();
-  private readonly pending = new Map<string, Pending>();
+  private readonly outcomes = new OutcomeBuffer((batch) => this.flush(batch), () => this.pump());
   /** This dispatcher's requests in flight (the bound is deps.slots): what stop() waits for. */
   private inFlight = 0;
   /** Subscriptions the endpoint gate holds back, until when (epoch ms). */
   private readonly heldUntil = new Map<string, number>();
   private readonly listeners = new Set<(settled: SettledDelivery) => void>();
   private readonly abort = new AbortController();
-  private flushing: Promise<void> | null = null;
-  private pendingCount = 0;
   private stopping = false;
-  private wakeUp: (() => void) | null = null;
-  private woken = false;
+  private readonly signal = new WakeSignal();
   private loop: Promise<void> | null = null;
   readonly stats = { storeErrors: 0 };
 
@@ -88,8 +83,7 @@ export class LogDispatcher {
   }
 
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.signal.wake();
   }
 
   /** Until when (epoch ms) the endpoint gate holds the subscription's next first attempt back; undefined when it does not. */
@@ -109,10 +103,12 @@ export class LogDispatcher {
     await this.loop;
     if (this.inFlight > 0) {
       const timer = setTimeout(() => this.abort.abort(), graceMs);
-      while (this.inFlight > 0) await new Promise<void>((r) => (this.wakeUp = r));
+      // Each attempt that ends wakes the signal.
+      while (this.inFlight > 0) await this.signal.sleep(graceMs);
       clearTimeout(timer);
     }
-    while (this.flushing || this.pendingCount > 0) await (this.flushing ?? this.flush());
+    this.outcomes.urgent = true;
+    await this.outcomes.drain();
     await this.leases.releaseAll().catch((err) => this.deps.log.warn({ err }, 'could not release subscription leases; they expire on their own'));
   }
 
@@ -128,31 +124,12 @@ export class LogDispatcher {
         this.stats.storeErrors += 1;
         this.deps.log.error({ err }, 'webhook dispatcher pass failed');
       }
-      if (!more) await this.sleep(this.options.pollMs);
+      if (!more) await this.signal.sleep(this.options.pollMs);
     }
-  }
-
-  private async sleep(ms: number): Promise<void> {
-    if (this.woken || this.stopping) {
-      this.woken = false;
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = null;
-        resolve();
-      }, ms);
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        this.wakeUp = null;
-        resolve();
-      };
-    });
-    this.woken = false;
   }
 
   private async maintain(): Promise<void> {
-    const busy = (id: string) => this.deps.slots.inFlight(id) > 0 || this.pending.has(id);
+    const busy = (id: string) => this.deps.slots.inFlight(id) > 0 || this.outcomes.unwrittenOf(id) > 0 || this.outcomes.has(id);
     const { gained, lost } = await this.leases.maintain(this.deps.clock.now(), performance.now(), this.deps.index.targetIds(), (id) => !busy(id));
     for (const id of lost) this.discard(id);
     for (const row of gained) {
@@ -175,7 +152,7 @@ export class LogDispatcher {
       const ordering = this.deps.index.get(id)?.subscription.ordering_key;
       const added = w.add(events.filter((e) => e.seq > w.readTo && this.deps.index.matches(id, e)), readTo, (e) => orderingLine(ordering, e));
       if (ordering !== null && ordering !== undefined && added.length > 0) await this.resumeQueued(id, w, added);
-      if (added.length === 0) this.markDirty(id);
+      if (added.length === 0) this.outcomes.touch(id);
     }
     return true;
   }
@@ -200,7 +177,7 @@ export class LogDispatcher {
         const status = statuses.get(cursorDeliveryId(subId, item.event.seq));
         if (status !== 'pending' && status !== 'retrying') {
           w.settle(item, 'done');
-          this.markDirty(subId);
+          this.outcomes.touch(subId);
         }
       }
     }
@@ -219,7 +196,8 @@ export class LogDispatcher {
       if (slots.free <= 0) return;
       if ((this.heldUntil.get(subId) ?? 0) > now) continue;
       if (!this.leases.holds(subId, now) || noAttemptReason(this.deps.index, subId) !== null) continue;
-      for (let room = slots.freeFor(subId); room > 0; room--) {
+      const redo = REDO_FACTOR * slots.perSubscription - slots.inFlight(subId) - this.outcomes.unwrittenOf(subId);
+      for (let room = Math.min(slots.freeFor(subId), redo); room > 0; room--) {
         const [item] = w.start(1);
         if (!item) break;
         const admission = this.deps.gate.admit(subId, now);
@@ -272,37 +250,31 @@ export class LogDispatcher {
       this.inFlight--;
       // Starts the next attempts, of this dispatcher or the retry worker.
       this.deps.slots.release(subId);
-      if (this.stopping) this.wakeUp?.();
+      if (this.stopping) this.signal.wake();
     }
   }
 
-  /** Settles an item in its window and queues what the next flush writes for it. */
+  /** Settles an item in its window and hands what the next flush writes for it to the outcome buffer. */
   private record(subId: string, w: SubscriptionWindow, item: WindowItem, outcome: LogRecord | DeliveryRow, durationMs?: number): void {
     // The window was dropped (lease lost, outcomes not written) while this attempt ran: a window read anew
     // from the durable cursor has the event again, and this outcome must not move that window's cursor.
     if (this.windows.get(subId) !== w) return;
-    const p = this.pendingOf(subId);
     const isRow = 'status' in outcome;
     const status = isRow ? outcome.status : 'delivered';
-    if (isRow) p.queue.push(outcome);
-    else p.logs.push(outcome);
     // An ordered line waits for its event's retries; an unordered event is settled once the retry queue has it.
     w.settle(item, item.line !== undefined && status === 'retrying' ? 'queued' : 'done');
     // A window half drained reads ahead again at once rather than at the next poll.
     if (w.pending === WINDOW_EVENTS / 2) this.wake();
-    p.settled.push({
+    this.outcomes.add(subId, outcome, {
       deliveryId: cursorDeliveryId(subId, item.event.seq), subscriptionId: subId, eventId: item.event.event_id, status, attempts: isRow ? outcome.attempts : 1,
       ...(durationMs !== undefined && { durationMs }),
     });
-    this.pendingCount++;
-    this.flushSoon();
   }
 
   /** Forgets a subscription's window with the outcomes it had not written yet (they cannot be written here). */
   private discard(subId: string): void {
     this.windows.delete(subId);
-    this.pendingCount -= this.pending.get(subId)?.settled.length ?? 0;
-    this.pending.delete(subId);
+    this.outcomes.discard(subId);
   }
 
   /** Discards windows whose outcomes could not be written; the next maintenance claims them again from their durable cursor. */
@@ -311,37 +283,8 @@ export class LogDispatcher {
     this.leases.forget(subIds);
   }
 
-  private pendingOf(subId: string): Pending {
-    let p = this.pending.get(subId);
-    if (!p) {
-      p = { logs: [], queue: [], settled: [] };
-      this.pending.set(subId, p);
-    }
-    return p;
-  }
-
-  /** A cursor that may move with nothing else to write (events that did not match, a queued line settled). */
-  private markDirty(subId: string): void {
-    this.pendingOf(subId);
-    this.flushSoon();
-  }
-
-  private flushSoon(): void {
-    if (this.flushing || this.pending.size === 0) return;
-    this.flushing = (async () => {
-      if (this.pendingCount < FLUSH_BATCH && !this.stopping) await new Promise((r) => setTimeout(r, FLUSH_DELAY_MS));
-      await this.flush();
-    })().finally(() => {
-      this.flushing = null;
-      if (this.pending.size > 0) this.flushSoon();
-    });
-  }
-
-  /** Writes every pending outcome and cursor move in one transaction. */
-  private async flush(): Promise<void> {
-    const batch = [...this.pending];
-    this.pending.clear();
-    this.pendingCount = 0;
+  /** Writes a batch of outcomes and cursor moves in one transaction. */
+  private async flush(batch: Array<[string, Pending]>): Promise<void> {
     const now = this.deps.clock.now();
     const advances = batch.flatMap(([subId, p]) => {
       const w = this.windows.get(subId);

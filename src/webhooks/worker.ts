@@ -11,6 +11,7 @@ import type { EndpointGate } from './endpoint-gate.js';
 import { settle, type OutcomePolicy } from './outcome-policy.js';
 import type { WebhookSender } from './sender.js';
 import type { SubscriptionIndex } from './subscription-index.js';
+import { WakeSignal } from './wake-signal.js';
 import type { SendSlots } from './send-slots.js';
 
 export interface WorkerOptions {
@@ -90,8 +91,7 @@ export class DeliveryWorker {
   private readonly listeners = new Set<(settled: SettledDelivery) => void>();
   private readonly abort = new AbortController();
   private stopping = false;
-  private wakeUp: (() => void) | null = null;
-  private woken = false;
+  private readonly signal = new WakeSignal();
   private loop: Promise<void> | null = null;
   private lastMaintenance = 0;
   /** Per priority rank, the highest queue_key this worker has claimed (see claimFrom). */
@@ -110,8 +110,7 @@ export class DeliveryWorker {
 
   /** Something may be due now (a commit with deliveries, a manual retry, a free slot). */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.signal.wake();
   }
 
   onSettled(listener: (settled: SettledDelivery) => void): () => void {
@@ -139,7 +138,8 @@ export class DeliveryWorker {
     }
     if (this.inFlight > 0) {
       const timer = setTimeout(() => this.abort.abort(), graceMs);
-      while (this.inFlight > 0) await new Promise<void>((r) => (this.wakeUp = r));
+      // Each attempt that ends wakes the signal.
+      while (this.inFlight > 0) await this.signal.sleep(graceMs);
       clearTimeout(timer);
     }
     await this.flushAll();
@@ -161,27 +161,8 @@ export class DeliveryWorker {
         this.stats.storeErrors += 1;
         this.deps.log.error({ err }, 'webhook worker pass failed');
       }
-      if (!full) await this.sleep(this.options.pollMs);
+      if (!full) await this.signal.sleep(this.options.pollMs);
     }
-  }
-
-  private async sleep(ms: number): Promise<void> {
-    if (this.woken || this.stopping) {
-      this.woken = false;
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = null;
-        resolve();
-      }, ms);
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        this.wakeUp = null;
-        resolve();
-      };
-    });
-    this.woken = false;
   }
 
   /** Renews the leases this worker holds, then returns expired leases (of any worker) to the queue. */
