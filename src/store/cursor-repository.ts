@@ -127,6 +127,15 @@ export class CursorRepository {
     return row ?? undefined;
   }
 
+  /** The cursors of these subscriptions (those that have one). */
+  async positions(subscriptionIds: string[]): Promise<Array<{ id: string; seq: number; above: number[] }>> {
+    if (subscriptionIds.length === 0) return [];
+    const [rows] = await this.db
+      .query<[Array<{ id: string; seq: number; above?: number[] }>]>('SELECT record::id(id) AS id, seq, above FROM $ids', { ids: subscriptionIds.map(cursorId) })
+      .collect();
+    return rows.map((r) => ({ id: String(r.id), seq: r.seq, above: r.above ?? [] }));
+  }
+
   /** Every cursor's owner, for splitting subscriptions between replicas. */
   async owners(): Promise<Array<{ id: string; owner?: string; until?: number }>> {
     const [rows] = await this.db.query<[Array<{ id: string; owner?: string; until?: number }>]>(
