@@ -108,7 +108,9 @@ export class SubscriptionRepository {
   }
 
   async delete(id: string): Promise<boolean> {
-    const row = await this.change<SubscriptionRow | undefined>('DELETE ONLY $id RETURN BEFORE', { id: rid(id) });
+    const row = await this.change<SubscriptionRow | undefined>('DELETE ONLY $id RETURN BEFORE; DELETE $cursor RETURN NONE', {
+      id: rid(id), cursor: new RecordId('wh_cursor', id),
+    });
     return row !== undefined && row !== null;
   }
 
