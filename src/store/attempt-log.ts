@@ -2,6 +2,7 @@ import { BoundExcluded, BoundIncluded, RecordId, RecordIdRange, type Surreal } f
 import type { Delivery, DeliveryAttempt } from '../schemas/delivery.js';
 import type { Event } from '../schemas/event.js';
 import { cursorDeliveryId } from './delivery-rows.js';
+import { purgeBefore } from './purge-before.js';
 
 /** A delivery that succeeded on its first attempt: all a `delivered` delivery from the log cursor needs. */
 export interface LogRecord {
@@ -84,14 +85,6 @@ export class AttemptLog {
 
   /** Deletes up to `limit` rows written before `beforeMs`; returns how many. */
   async purge(beforeMs: number, limit: number): Promise<number> {
-    const results = await this.db
-      .query<unknown[]>(
-        `LET $ids = SELECT VALUE id FROM wh_log WHERE at >= 0 AND at < $before LIMIT $n;
-        DELETE $ids RETURN NONE;
-        RETURN array::len($ids);`,
-        { before: beforeMs, n: limit },
-      )
-      .collect();
-    return Number(results.at(-1) ?? 0);
+    return purgeBefore(this.db, 'wh_log', 'at', beforeMs, limit);
   }
 }

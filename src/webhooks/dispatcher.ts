@@ -17,7 +17,7 @@ import { queueRow } from './queue-row.js';
 import { settle, type OutcomePolicy } from './outcome-policy.js';
 import type { WebhookSender } from './sender.js';
 import type { SubscriptionIndex } from './subscription-index.js';
-import { WakeSignal } from './wake-signal.js';
+import { WakeSignal, drainInFlight } from './wake-signal.js';
 import { SubscriptionWindow, type WindowItem } from './window.js';
 import { OutcomeBuffer, type Pending } from './outcome-buffer.js';
 import type { SendSlots } from './send-slots.js';
@@ -101,12 +101,7 @@ export class LogDispatcher {
     this.stopping = true;
     this.wake();
     await this.loop;
-    if (this.inFlight > 0) {
-      const timer = setTimeout(() => this.abort.abort(), graceMs);
-      // Each attempt that ends wakes the signal.
-      while (this.inFlight > 0) await this.signal.sleep(graceMs);
-      clearTimeout(timer);
-    }
+    await drainInFlight(this.signal, () => this.inFlight, this.abort, graceMs);
     this.outcomes.urgent = true;
     await this.outcomes.drain();
     await this.leases.releaseAll().catch((err) => this.deps.log.warn({ err }, 'could not release subscription leases; they expire on their own'));

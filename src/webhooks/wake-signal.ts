@@ -30,3 +30,14 @@ export class WakeSignal {
     this.woken = false;
   }
 }
+
+/**
+ * Waits until a loop's attempts in flight have ended; after `graceMs` it aborts the rest (each records a
+ * failed attempt). Every attempt that ends must wake `signal`.
+ */
+export async function drainInFlight(signal: WakeSignal, inFlight: () => number, abort: AbortController, graceMs: number): Promise<void> {
+  if (inFlight() === 0) return;
+  const timer = setTimeout(() => abort.abort(), graceMs);
+  while (inFlight() > 0) await signal.sleep(graceMs);
+  clearTimeout(timer);
+}

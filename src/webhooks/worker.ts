@@ -11,7 +11,7 @@ import type { EndpointGate } from './endpoint-gate.js';
 import { settle, type OutcomePolicy } from './outcome-policy.js';
 import type { WebhookSender } from './sender.js';
 import type { SubscriptionIndex } from './subscription-index.js';
-import { WakeSignal } from './wake-signal.js';
+import { WakeSignal, drainInFlight } from './wake-signal.js';
 import type { SendSlots } from './send-slots.js';
 
 export interface WorkerOptions {
@@ -136,12 +136,7 @@ export class DeliveryWorker {
     } catch (err) {
       this.deps.log.warn({ err }, 'could not release leases; they expire on their own');
     }
-    if (this.inFlight > 0) {
-      const timer = setTimeout(() => this.abort.abort(), graceMs);
-      // Each attempt that ends wakes the signal.
-      while (this.inFlight > 0) await this.signal.sleep(graceMs);
-      clearTimeout(timer);
-    }
+    await drainInFlight(this.signal, () => this.inFlight, this.abort, graceMs);
     await this.flushAll();
   }
 
