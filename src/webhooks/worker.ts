@@ -145,9 +145,12 @@ export class DeliveryWorker {
       let full = false;
       try {
         await this.maintain();
-        const free = this.deps.slots.free - this.waitingCount;
+        // Claims a quarter of the bound even while the log dispatcher fills every slot: jobs waiting here get
+        // every other slot that frees (SendSlots), so retries are not starved by first attempts.
+        const { slots } = this.deps;
+        const free = Math.max(slots.free, Math.ceil(slots.limit / 4)) - this.waitingCount;
         // With work queued locally, claim in batches rather than one row per finished request.
-        if (free > 0 && (this.waitingCount === 0 || free >= Math.ceil(this.deps.slots.limit / 4))) {
+        if (free > 0 && (this.waitingCount === 0 || free >= Math.ceil(slots.limit / 4))) {
           const claimed = await this.claim(free);
           full = claimed.length === free;
           if (claimed.length > 0) await this.accept(claimed);
