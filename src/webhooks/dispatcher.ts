@@ -116,8 +116,13 @@ export class LogDispatcher {
         await this.pollQueued();
         this.pump();
       } catch (err) {
-        this.stats.storeErrors += 1;
-        this.deps.log.error({ err }, 'webhook dispatcher pass failed');
+        // A lease write that lost to this replica's own outcome write (or another replica's claim) is run
+        // again at the next pass.
+        if (isWriteConflict(err)) this.deps.log.debug({ err }, 'webhook lease write conflict; retrying');
+        else {
+          this.stats.storeErrors += 1;
+          this.deps.log.error({ err }, 'webhook dispatcher pass failed');
+        }
       }
       if (!more) await this.signal.sleep(this.options.pollMs);
     }

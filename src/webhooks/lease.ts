@@ -44,6 +44,16 @@ export class LeaseKeeper {
     if (monotonic - this.last < Math.min(this.leaseMs / 3, 5000) && key === this.activeKey && !halfGone) return { gained: [], lost: [] };
     this.last = monotonic;
     this.activeKey = key;
+    try {
+      return await this.rebalance(now, active, idle);
+    } catch (err) {
+      // Due again at the next pass.
+      this.last = Number.NEGATIVE_INFINITY;
+      throw err;
+    }
+  }
+
+  private async rebalance(now: number, active: string[], idle: (id: string) => boolean): Promise<LeaseChanges> {
     const until = now + this.leaseMs;
     const replicas = Math.max(1, await this.cursors.heartbeat(this.replica, now, until));
     const kept = new Set(await this.cursors.renew(this.replica, [...this.held.keys()], until));
