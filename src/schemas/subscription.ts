@@ -6,7 +6,7 @@ import { Filter } from './filter.js';
 
 const EventTypes = Type.Array(EventTypeFilter, { maxItems: 100 });
 const CallbackUrl = Type.String({ minLength: 1, maxLength: 2048 });
-/** docs/webhooks.md, "Ordering". */
+/** docs/webhooks.md#ordering */
 const OrderingKey = Nullable(Type.String({
   pattern: '^(subscription|workflow_id|session_id|correlation_id|source|target|payload(\\.[A-Za-z0-9_-]+)+)$',
   maxLength: 256,

@@ -54,7 +54,7 @@ const REDO_FACTOR = 2;
 
 /**
  * First attempts of webhook deliveries, read from the event log by each subscription's cursor (docs/webhooks.md,
- * "The cursor model"). Per leased subscription it keeps a window of unsettled matching events, POSTs them with
+ * "Deliveries come from the log"). Per leased subscription it keeps a window of unsettled matching events, POSTs them with
  * bounded global and per-subscription concurrency in the order its ordering_key allows, and writes a batch of
  * outcomes as one transaction: cursor advances, attempt-log rows for the delivered, retry-queue rows for the rest.
  */
