@@ -70,7 +70,7 @@ export async function listDeliveries(
   const cursor = await src.cursors.get(subscriptionId);
   if (src.delivering && cursor && upper > cursor.seq) {
     const settled = new Set(cursor.above);
-    const due = (e: Event): string => (src.heldUntil !== undefined && src.heldUntil > Date.parse(e.timestamp) ? new Date(src.heldUntil).toISOString() : e.timestamp);
+    const held = src.heldUntil === undefined ? undefined : new Date(src.heldUntil).toISOString();
     // Pending events are the newest: read the top of what is above the cursor, a bounded amount.
     let at = Math.max(cursor.seq, upper - PENDING_SPAN);
     if (at > cursor.seq) floor = Math.max(floor, at + 1);
@@ -81,7 +81,7 @@ export async function listDeliveries(
         if (e.seq > upper || settled.has(e.seq) || found.has(id) || !src.matches(e)) continue;
         found.set(id, {
           delivery_id: id, event_id: e.event_id, subscription_id: subscriptionId, event_type: e.event_type, priority: e.priority, seq: e.seq,
-          status: 'pending', attempts: 0, next_attempt_at: due(e), last_attempt_at: null, last_status_code: null, last_error: null,
+          status: 'pending', attempts: 0, next_attempt_at: held ?? e.timestamp, last_attempt_at: null, last_status_code: null, last_error: null,
           created_at: e.timestamp, updated_at: e.timestamp,
         });
       }
