@@ -136,12 +136,15 @@ export class CursorRepository {
     return rows.map((r) => ({ id: String(r.id), seq: r.seq, above: r.above ?? [] }));
   }
 
-  /** Every cursor's owner, for splitting subscriptions between replicas. */
-  async owners(): Promise<Array<{ id: string; owner?: string; until?: number }>> {
-    const [rows] = await this.db.query<[Array<{ id: string; owner?: string; until?: number }>]>(
-      'SELECT record::id(id) AS id, owner, until FROM wh_cursor',
-    ).collect();
-    return rows.map((r) => ({ ...r, id: String(r.id) }));
+  /** The subscriptions among these whose lease `replica` could claim at `nowMs`: free, expired or its own. */
+  async claimable(replica: string, subscriptionIds: string[], nowMs: number): Promise<string[]> {
+    if (subscriptionIds.length === 0) return [];
+    const [ids] = await this.db
+      .query<[string[]]>('SELECT VALUE record::id(id) FROM $ids WHERE owner = NONE OR owner = $me OR until < $now', {
+        ids: subscriptionIds.map(cursorId), me: replica, now: nowMs,
+      })
+      .collect();
+    return ids.map(String);
   }
 
   async delete(subscriptionId: string): Promise<void> {

@@ -73,7 +73,9 @@ export class LeaseKeeper {
       const fresh = active.filter((id) => !this.known.has(id));
       await this.cursors.ensure(fresh);
       for (const id of fresh) this.known.add(id);
-      const candidates = shuffle(active.filter((id) => !this.held.has(id))).slice(0, share - this.held.size);
+      // Only leases that can be had: picking among all would mostly pick other replicas' live leases.
+      const claimable = await this.cursors.claimable(this.replica, active.filter((id) => !this.held.has(id)), now);
+      const candidates = shuffle(claimable).slice(0, share - this.held.size);
       for (const row of await this.cursors.claim(this.replica, candidates, now, until)) {
         const id = String(row.id.id);
         this.held.set(id, until);
