@@ -1,27 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyBaseLogger } from 'fastify';
-import type { Clock } from '../lib/clock.js';
 import { attemptLogRows, type LogRecord } from '../store/attempt-log.js';
 import type { CursorRepository } from '../store/cursor-repository.js';
-import type { DeliveryRepository } from '../store/delivery-repository.js';
 import { cursorDeliveryId, type DeliveryRow } from '../store/delivery-rows.js';
-import type { EventRepository } from '../store/event-repository.js';
 import { isWriteConflict } from '../store/transaction-errors.js';
 import { isExpired } from '../store/segment-rows.js';
 import { attemptDelivery, attemptRecord, noAttemptReason } from './attempt.js';
-import type { EndpointGate } from './endpoint-gate.js';
 import { LeaseKeeper } from './lease.js';
 import { readWindowEvents } from './log-reader.js';
 import { orderingLine } from './ordering.js';
 import { queueRow } from './queue-row.js';
 import { settle, type OutcomePolicy } from './outcome-policy.js';
-import type { WebhookSender } from './sender.js';
-import type { SubscriptionIndex } from './subscription-index.js';
 import { WakeSignal, drainInFlight } from './wake-signal.js';
+import { SettledListeners } from './settled-listeners.js';
 import { SubscriptionWindow, type WindowItem } from './window.js';
 import { OutcomeBuffer, type Pending } from './outcome-buffer.js';
-import type { SendSlots } from './send-slots.js';
-import type { SettledDelivery } from './worker.js';
+import type { WorkerDeps } from './worker.js';
 
 export interface DispatcherOptions {
   leaseMs: number;
@@ -29,17 +22,9 @@ export interface DispatcherOptions {
   outcome: OutcomePolicy;
 }
 
-export interface DispatcherDeps {
+/** The retry worker's, and the cursors. */
+export interface DispatcherDeps extends WorkerDeps {
   cursors: CursorRepository;
-  deliveries: DeliveryRepository;
-  events: EventRepository;
-  index: SubscriptionIndex;
-  sender: WebhookSender;
-  gate: EndpointGate;
-  /** Requests in flight, shared with the retry worker. */
-  slots: SendSlots;
-  clock: Clock;
-  log: FastifyBaseLogger;
 }
 
 /** Unsettled events one subscription's window holds before the dispatcher stops reading ahead for it. */
@@ -66,7 +51,7 @@ export class LogDispatcher {
   private inFlight = 0;
   /** Subscriptions the endpoint gate holds back, until when (epoch ms). */
   private readonly heldUntil = new Map<string, number>();
-  private readonly listeners = new Set<(settled: SettledDelivery) => void>();
+  readonly settled = new SettledListeners();
   private readonly abort = new AbortController();
   private stopping = false;
   private readonly signal = new WakeSignal();
@@ -89,11 +74,6 @@ export class LogDispatcher {
   /** Until when (epoch ms) the endpoint gate holds the subscription's next first attempt back; undefined when it does not. */
   heldBack(subId: string): number | undefined {
     return this.heldUntil.get(subId);
-  }
-
-  onSettled(listener: (settled: SettledDelivery) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   /** Stops starting attempts, lets the ones in flight finish for up to `graceMs` (then aborts them), writes every outcome, hands the leases back. */
@@ -314,7 +294,7 @@ export class LogDispatcher {
     this.dropWindows(lost);
     for (const [subId, p] of batch) {
       if (!written.has(subId)) continue;
-      for (const s of p.settled) for (const listener of this.listeners) listener(s);
+      for (const s of p.settled) this.settled.emit(s);
     }
   }
 }

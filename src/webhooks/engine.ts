@@ -8,7 +8,7 @@ import type { DeliveryWorker, SettledDelivery } from './worker.js';
 export class WebhookEngine {
   constructor(readonly dispatcher: LogDispatcher, readonly retries: DeliveryWorker) {
     // An ordered line waiting on a retry moves on as soon as this process settles it.
-    retries.onSettled(() => dispatcher.wake());
+    retries.settled.on(() => dispatcher.wake());
   }
 
   get stats(): { storeErrors: number } {
@@ -27,7 +27,7 @@ export class WebhookEngine {
   }
 
   onSettled(listener: (settled: SettledDelivery) => void): () => void {
-    const offs = [this.dispatcher.onSettled(listener), this.retries.onSettled(listener)];
+    const offs = [this.dispatcher.settled.on(listener), this.retries.settled.on(listener)];
     return () => offs.forEach((off) => off());
   }
 

@@ -12,6 +12,7 @@ import { settle, type OutcomePolicy } from './outcome-policy.js';
 import type { WebhookSender } from './sender.js';
 import type { SubscriptionIndex } from './subscription-index.js';
 import { WakeSignal, drainInFlight } from './wake-signal.js';
+import { SettledListeners } from './settled-listeners.js';
 import type { SendSlots } from './send-slots.js';
 
 export interface WorkerOptions {
@@ -88,7 +89,7 @@ export class DeliveryWorker {
   private readonly held = new Map<string, RecordId<'delivery'>>();
   private settleQueue: Array<{ settlement: Settlement; info: SettledDelivery }> = [];
   private settling: Promise<void> | null = null;
-  private readonly listeners = new Set<(settled: SettledDelivery) => void>();
+  readonly settled = new SettledListeners();
   private readonly abort = new AbortController();
   private stopping = false;
   private readonly signal = new WakeSignal();
@@ -111,11 +112,6 @@ export class DeliveryWorker {
   /** Something may be due now (a commit with deliveries, a manual retry, a free slot). */
   wake(): void {
     this.signal.wake();
-  }
-
-  onSettled(listener: (settled: SettledDelivery) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   /**
@@ -385,7 +381,7 @@ export class DeliveryWorker {
         }
         for (const b of batch) {
           this.held.delete(b.info.deliveryId);
-          for (const listener of this.listeners) listener(b.info);
+          this.settled.emit(b.info);
         }
       }
     })().finally(() => {
