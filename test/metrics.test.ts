@@ -165,7 +165,9 @@ describe('webhook metrics', () => {
     let samples = await scrape(app);
     expect(valueOf(samples, 'herald_webhook_backlog')).toBe(0);
     expect(valueOf(samples, 'herald_webhook_lag_seconds')).toBe(0);
-    await app.inject({ method: 'POST', url: '/events/batch', payload: { events: [event({ event_type: 'order.created' }), event({ event_type: 'order.paid', priority: 'critical' })] } });
+    // A first attempt waiting above a cursor is as old as its event's timestamp.
+    const timestamp = new Date(now).toISOString();
+    await app.inject({ method: 'POST', url: '/events/batch', payload: { events: [event({ event_type: 'order.created', timestamp }), event({ event_type: 'order.paid', priority: 'critical', timestamp })] } });
     await app.inject({ method: 'POST', url: '/events', payload: event({ event_type: 'unrelated' }) });
     now += 42_000;
     samples = await scrape(app);

@@ -48,9 +48,9 @@ describe('a Herald 0.1.0 data directory, served after the upgrade', () => {
       expect(client.frames.map((f) => f.seq)).toEqual([...resumed, fresh.seq]);
 
       const subId = expected.subscription.subscription_id;
-      // 0.1.0 had none of these fields: no filter, Herald's own body, no throttle, a healthy endpoint.
+      // 0.1.0 had none of these fields: no filter, Herald's own body, unordered, no throttle, a healthy endpoint.
       expect(await (await fetch(`${server.url}/subscriptions/${subId}`)).json()).toEqual({
-        ...expected.subscription, filter: {}, format: 'seed', rate_limit: null,
+        ...expected.subscription, filter: {}, format: 'seed', ordering_key: null, rate_limit: null,
         health: { state: 'healthy', circuit: 'closed', consecutive_failures: 0, failing_since: null, paused_until: null, next_probe_at: null, disabled_reason: null },
       });
       const { deliveries } = (await (await fetch(`${server.url}/subscriptions/${subId}/deliveries?limit=1000`)).json()) as { deliveries: unknown[] };

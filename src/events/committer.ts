@@ -1,7 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Event } from '../schemas/event.js';
 import { DuplicateKeyError, EventRepository, SeqMovedError, isWriteConflict } from '../store/event-repository.js';
-import type { DeliveryRow } from '../store/delivery-rows.js';
 import { serverEventId } from '../store/event-ids.js';
 import { toSegmentRecords } from '../store/segment-records.js';
 import { SEGMENT_MAX_EVENTS } from '../store/segment-rows.js';
@@ -41,8 +40,6 @@ export interface CommitterOptions {
   now?: () => number;
   /** Attempts after losing the seq counter to another writer or a write conflict, before 503. */
   maxAttempts?: number;
-  /** The webhook deliveries of events about to be stored; they commit in the events' transaction. */
-  plan?: (events: Event[]) => DeliveryRow[];
 }
 
 /**
@@ -205,8 +202,7 @@ export class Committer {
       return event.event_id;
     });
     if (fresh.length > 0) {
-      const deliveries = this.options.plan?.(fresh) ?? [];
-      await this.repo.commitSegment(prevSeq, toSegmentRecords(fresh, new Set(created.keys()), atMs), deliveries);
+      await this.repo.commitSegment(prevSeq, toSegmentRecords(fresh, new Set(created.keys()), atMs));
       this.lastSeq = seq;
       this.stats.commits += 1;
       this.stats.events += fresh.length;

@@ -71,7 +71,7 @@ export function defineMetrics() {
     }),
     webhookBacklog: new Gauge({
       name: 'herald_webhook_backlog',
-      help: `Webhook deliveries due now and waiting for a worker (counted up to ${BACKLOG_CAP} per priority)`,
+      help: `Webhook deliveries due now and waiting: retries in the queue (counted up to ${BACKLOG_CAP} per priority) and first attempts above the subscriptions' cursors (up to ${BACKLOG_CAP})`,
       registers,
     }),
     webhookLag: new Gauge({ name: 'herald_webhook_lag_seconds', help: 'Age of the oldest due webhook delivery (0 when none is due)', registers }),

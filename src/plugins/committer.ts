@@ -10,10 +10,7 @@ declare module 'fastify' {
 export default fp(
   async (app) => {
     const { index, worker } = app.webhooks;
-    const committer = new Committer(app.store.events, app.log.child({ component: 'committer' }), {
-      ...app.config.commit,
-      plan: (events) => index.plan(events, app.clock.now()),
-    });
+    const committer = new Committer(app.store.events, app.log.child({ component: 'committer' }), app.config.commit);
     if (worker) committer.onCommit(() => {
       if (index.size > 0) worker.wake();
     });

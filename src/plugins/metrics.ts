@@ -4,11 +4,13 @@ import { Type } from 'typebox';
 import type { Counter } from 'prom-client';
 import { errorResponses } from '../schemas/common.js';
 import { BACKLOG_CAP, defineMetrics, type Metrics } from '../metrics/definitions.js';
+import { logBacklog } from '../webhooks/log-backlog.js';
 
 /**
  * Prometheus metrics at `GET /metrics` (admin scope; docs/operations.md#metrics). Hot paths only bump plain
  * numbers or observe a histogram; gauges and the counters other components keep are read on scrape, and the
- * store is asked two bounded index reads per scrape — never a table scan.
+ * store is asked two bounded index reads and one bounded read of the log above the webhook cursors per
+ * scrape — never a table scan.
  */
 export default fp(
   async (app) => {
@@ -83,10 +85,15 @@ async function readState(app: FastifyInstance, metrics: Metrics, commitErrors: n
   let scrapeErrors = 0;
   try {
     const now = app.clock.now();
-    const [upper, due] = await Promise.all([store.events.seqUpperBound(), store.deliveries.dueStats(now, BACKLOG_CAP)]);
+    const [upper, due, fromLog] = await Promise.all([
+      store.events.seqUpperBound(), store.deliveries.dueStats(now, BACKLOG_CAP),
+      logBacklog({ cursors: store.cursors, events: store.events, index: webhooks.index }, BACKLOG_CAP),
+    ]);
     metrics.feedLagSeq.set(Math.max(0, upper - stream.feed.position));
-    metrics.webhookBacklog.set(due.due);
-    metrics.webhookLag.set(due.oldestDueMs === null ? 0 : Math.max(0, now - due.oldestDueMs) / 1000);
+    // Retries due in the queue, and first attempts still to make above the subscriptions' cursors.
+    metrics.webhookBacklog.set(due.due + fromLog.due);
+    const oldest = Math.min(due.oldestDueMs ?? Infinity, fromLog.oldestDueMs ?? Infinity);
+    metrics.webhookLag.set(Number.isFinite(oldest) ? Math.max(0, now - oldest) / 1000 : 0);
   } catch (err) {
     // The gauges keep their last values; the scrape still answers, and the failure is counted.
     scrapeErrors = 1;

@@ -5,6 +5,8 @@ import { migrate } from '../store/migrations.js';
 import { refuseNewerSchema, settleSchema } from '../store/schema-version.js';
 import { EventRepository } from '../store/event-repository.js';
 import { SubscriptionRepository } from '../store/subscription-repository.js';
+import { AttemptLog } from '../store/attempt-log.js';
+import { CursorRepository } from '../store/cursor-repository.js';
 import { DeliveryRepository } from '../store/delivery-repository.js';
 
 export interface Store {
@@ -12,6 +14,8 @@ export interface Store {
   events: EventRepository;
   subscriptions: SubscriptionRepository;
   deliveries: DeliveryRepository;
+  cursors: CursorRepository;
+  attemptLog: AttemptLog;
   /** Answers within the timeout or reports the store as down. */
   ping(timeoutMs?: number): Promise<boolean>;
 }
@@ -43,7 +47,7 @@ export default fp<StorePluginOptions>(
         clearTimeout(timer);
       }
     };
-    app.decorate('store', { db, events: new EventRepository(db), subscriptions: new SubscriptionRepository(db), deliveries: new DeliveryRepository(db), ping });
+    app.decorate('store', { db, events: new EventRepository(db), subscriptions: new SubscriptionRepository(db), deliveries: new DeliveryRepository(db), cursors: new CursorRepository(db), attemptLog: new AttemptLog(db), ping });
     if (!opts.db) {
       app.addHook('onClose', async () => {
         await closeConnection(db);

@@ -7,12 +7,15 @@ import { EndpointGate } from '../webhooks/endpoint-gate.js';
 import { prepareEvent } from '../events/prepare.js';
 import { ALERT_SOURCE } from '../webhooks/system-alert.js';
 import { SubscriptionIndex } from '../webhooks/subscription-index.js';
+import { LogDispatcher } from '../webhooks/dispatcher.js';
+import { WebhookEngine } from '../webhooks/engine.js';
+import { SendSlots } from '../webhooks/send-slots.js';
 import { DeliveryWorker } from '../webhooks/worker.js';
 
 export interface Webhooks {
   index: SubscriptionIndex;
-  /** Null when HERALD_WEBHOOK_WORKER=false: this replica records deliveries, others send them. */
-  worker: DeliveryWorker | null;
+  /** Null when HERALD_WEBHOOK_WORKER=false: this replica stores events, others deliver them. */
+  worker: WebhookEngine | null;
 }
 
 declare module 'fastify' {
@@ -53,19 +56,15 @@ export default fp(
       },
       { circuitFailures: cfg.circuitFailures, coolDownMs: cfg.circuitCoolDownMs, maxCoolDownMs: cfg.circuitMaxCoolDownMs, disableAfterMs: cfg.disableAfterMs },
     );
+    const outcome = { retry: { scheduleMs: cfg.retryScheduleMs, jitter: DEFAULT_JITTER, maxRetryAfterMs: cfg.maxRetryAfterMs }, maxPauseMs: cfg.maxPauseMs };
+    const { leaseMs, pollMs } = cfg;
+    // One bound for first attempts and retries together: HERALD_WEBHOOK_CONCURRENCY is the process's total.
+    const slots = new SendSlots(cfg.concurrency, cfg.perSubscription);
+    const common = { deliveries: app.store.deliveries, events: app.store.events, index, sender, gate, slots, clock: app.clock, log };
     const worker = cfg.worker
-      ? new DeliveryWorker(
-        {
-          deliveries: app.store.deliveries, events: app.store.events, subscriptions: app.store.subscriptions,
-          index, sender, gate, clock: app.clock, log,
-        },
-        {
-          concurrency: cfg.concurrency, perSubscription: cfg.perSubscription, leaseMs: cfg.leaseMs, pollMs: cfg.pollMs,
-          outcome: {
-            retry: { scheduleMs: cfg.retryScheduleMs, jitter: DEFAULT_JITTER, maxRetryAfterMs: cfg.maxRetryAfterMs },
-            maxPauseMs: cfg.maxPauseMs,
-          },
-        },
+      ? new WebhookEngine(
+        new LogDispatcher({ ...common, cursors: app.store.cursors }, { leaseMs, pollMs, outcome }),
+        new DeliveryWorker(common, { leaseMs, pollMs, outcome }),
       )
       : null;
     app.decorate('webhooks', { index, worker });
@@ -115,6 +114,7 @@ async function housekeeping(app: FastifyInstance, inactiveAfterMs: number, reten
   if (retentionMs > 0) {
     let purged = 0;
     for (let n = PURGE_CHUNK; n === PURGE_CHUNK; purged += n) n = await app.store.deliveries.purgeSettled(now - retentionMs, PURGE_CHUNK);
+    for (let n = PURGE_CHUNK; n === PURGE_CHUNK; purged += n) n = await app.store.attemptLog.purge(now - retentionMs, PURGE_CHUNK);
     if (purged > 0) app.log.info({ purged }, 'purged settled deliveries past HERALD_DELIVERY_RETENTION');
   }
 }

@@ -3,15 +3,35 @@ import { errorResponses } from '../schemas/common.js';
 import { Delivery, DeliveryDetail, DeliveryListQuery, DeliveryPage, DeliveryParams, type DeliveryStatus } from '../schemas/delivery.js';
 import { SubscriptionParams } from '../schemas/subscription.js';
 import { HttpError } from '../lib/http-error.js';
-import { toDelivery, type DeliveryRow } from '../store/delivery-rows.js';
-
-/** Rows one listing examines before it returns a short page with a cursor (a rare status filter). */
-const LIST_SCAN_BUDGET = 5000;
-const LIST_CHUNK = 500;
+import type { Event } from '../schemas/event.js';
+import { logDelivery } from '../store/attempt-log.js';
+import { parseCursorDeliveryId, toDelivery } from '../store/delivery-rows.js';
+import { noAttemptReason } from '../webhooks/attempt.js';
+import { listDeliveries, positionOf } from '../webhooks/delivery-listing.js';
+import { retryRowOf } from '../webhooks/queue-row.js';
 
 /** Webhook deliveries and their attempts (docs/webhooks.md, docs/design.md#http-api); admin scope. */
 const deliveries: FastifyPluginAsyncTypebox = async (app) => {
   const repo = app.store.deliveries;
+  const sources = (subscriptionId: string) => ({
+    deliveries: repo, attemptLog: app.store.attemptLog, cursors: app.store.cursors, events: app.store.events,
+    matches: (event: Event) => app.webhooks.index.matches(subscriptionId, event),
+    delivering: noAttemptReason(app.webhooks.index, subscriptionId) === null,
+    heldUntil: app.webhooks.worker?.dispatcher.heldBack(subscriptionId),
+  });
+
+  /** A delivery wherever it lives: the retry queue, the attempt log, or above its subscription's cursor (pending). */
+  async function findDelivery(id: string): Promise<DeliveryDetail | undefined> {
+    const row = await repo.get(id);
+    if (row) return { ...toDelivery(row), attempts_log: row.attempts_log ?? [] };
+    const parsed = parseCursorDeliveryId(id);
+    if (!parsed) return undefined;
+    const record = await app.store.attemptLog.find(parsed.subscriptionId, parsed.seq);
+    if (record) return { ...logDelivery(parsed.subscriptionId, record), attempts_log: [record.attempt] };
+    const page = await listDeliveries(sources(parsed.subscriptionId), parsed.subscriptionId, { seq: parsed.seq + 1, id: '' }, null, 1);
+    const pending = page.deliveries.find((d) => d.delivery_id === id);
+    return pending ? { ...pending, attempts_log: [] } : undefined;
+  }
 
   app.get('/subscriptions/:id/deliveries', {
     config: { scope: 'admin' },
@@ -24,48 +44,20 @@ const deliveries: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { id } = request.params;
     const { status, after } = request.query;
-    const limit = request.query.limit ?? 100;
     if (!(await app.store.subscriptions.get(id))) throw new HttpError(404, 'not_found', `no subscription ${id}`);
-    let from = `${id}|`;
-    if (after !== undefined) {
-      const cursor = await repo.get(after);
-      if (!cursor || cursor.subscription_id !== id) {
-        throw new HttpError(400, 'invalid_cursor', `after=${after} is not a delivery of subscription ${id}`);
-      }
-      from = cursor.list_key;
-    }
+    const from = after === undefined ? undefined : await positionOf(repo, id, after);
+    if (after !== undefined && !from) throw new HttpError(400, 'invalid_cursor', `after=${after} is not a delivery of subscription ${id}`);
     const wanted = status === undefined ? null : new Set(status.split(',') as DeliveryStatus[]);
-    const found: DeliveryRow[] = [];
-    const chunkSize = wanted === null ? limit + 1 : LIST_CHUNK;
-    let scanned = 0;
-    for (;;) {
-      const chunk = await repo.listPage(id, from, chunkSize);
-      for (const row of chunk) {
-        scanned++;
-        if (wanted === null || wanted.has(row.status)) found.push(row);
-        from = row.list_key;
-        if (found.length > limit) break;
-      }
-      if (found.length > limit) {
-        const page = found.slice(0, limit);
-        return { deliveries: page.map(toDelivery), next_cursor: String((page.at(-1) as DeliveryRow).id.id) };
-      }
-      if (chunk.length < chunkSize) return { deliveries: found.map(toDelivery), next_cursor: null };
-      if (scanned >= LIST_SCAN_BUDGET) {
-        // A short page: everything up to the last examined row has been looked at.
-        const last = chunk.at(-1) as DeliveryRow;
-        return { deliveries: found.map(toDelivery), next_cursor: String(last.id.id) };
-      }
-    }
+    return listDeliveries(sources(id), id, from, wanted, request.query.limit ?? 100);
   });
 
   app.get('/deliveries/:id', {
     config: { scope: 'admin' },
     schema: { summary: 'One delivery with every attempt', params: DeliveryParams, response: { 200: DeliveryDetail, ...errorResponses(404) } },
   }, async (request) => {
-    const row = await repo.get(request.params.id);
-    if (!row) throw new HttpError(404, 'not_found', `no delivery ${request.params.id}`);
-    return { ...toDelivery(row), attempts_log: row.attempts_log ?? [] };
+    const found = await findDelivery(request.params.id);
+    if (!found) throw new HttpError(404, 'not_found', `no delivery ${request.params.id}`);
+    return found;
   });
 
   app.post('/deliveries/:id/retry', {
@@ -77,7 +69,15 @@ const deliveries: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const { id } = request.params;
-    const row = await repo.retryNow(id, app.clock.now());
+    let row = await repo.retryNow(id, app.clock.now());
+    if (!row) {
+      // Delivered at the first attempt (the attempt log) or not attempted yet (pending): a retry-queue row from now on.
+      const found = await findDelivery(id);
+      if (found && found.status === 'delivered' && !(await repo.get(id))) {
+        await repo.insertMany([retryRowOf(found, app.clock.now())]);
+        row = await repo.get(id);
+      }
+    }
     if (!row) {
       if (await repo.get(id)) throw new HttpError(409, 'delivery_in_flight', `delivery ${id} is being attempted right now; retry after it settles`);
       throw new HttpError(404, 'not_found', `no delivery ${id}`);

@@ -51,6 +51,7 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
       disabled_reason: null,
       failing_since: null,
       format: body.format ?? 'seed',
+      ordering_key: body.ordering_key ?? null,
       rate_limit: body.rate_limit ?? null,
       health: healthView(undefined, { is_active: body.is_active ?? true, failing_since: null, disabled_reason: null }),
     };
@@ -79,6 +80,8 @@ const subscriptions: FastifyPluginAsyncTypebox = async (app) => {
     const existing = await repo.get(id);
     if (!existing) throw notFound(id);
     await guard(request.body.callback_url);
+    // Events published while it was disabled are not delivered (replay sends them): its cursor moves to now.
+    if (!existing.is_active && request.body.is_active === true) await app.store.cursors.skipToNow(id);
     const changes = {
       ...request.body,
       ...(request.body.event_types && { event_types: [...new Set(request.body.event_types)] }),

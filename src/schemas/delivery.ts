@@ -7,9 +7,17 @@ export const DeliveryStatus = Type.Union([
 ]);
 export type DeliveryStatus = Static<typeof DeliveryStatus>;
 
+/**
+ * `<subscription_id>.<seq>` for the delivery of an event from the subscription's log cursor; a UUID for a
+ * replay (and for deliveries written before webhooks v2). docs/webhooks.md, "Delivery ids".
+ */
+export const DeliveryId = Type.String({
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(\\.[1-9][0-9]{0,15})?$',
+});
+
 /** One webhook delivery: an (event, subscription) pair and where its attempts stand. */
 export const Delivery = Type.Object({
-  delivery_id: Uuid,
+  delivery_id: DeliveryId,
   event_id: Uuid,
   subscription_id: Uuid,
   event_type: Type.String(),
@@ -41,13 +49,13 @@ export type DeliveryAttempt = Static<typeof DeliveryAttempt>;
 export const DeliveryDetail = Type.Evaluate(Type.Intersect([Delivery, Type.Object({ attempts_log: Type.Array(DeliveryAttempt) })]), { $id: 'DeliveryDetail' });
 export type DeliveryDetail = Static<typeof DeliveryDetail>;
 
-export const DeliveryParams = Type.Object({ id: Uuid }, { additionalProperties: false });
+export const DeliveryParams = Type.Object({ id: DeliveryId }, { additionalProperties: false });
 
 export const DeliveryListQuery = Type.Object(
   {
     status: Type.Optional(Type.String({ pattern: '^(pending|retrying|delivered|failed|expired)(,(pending|retrying|delivered|failed|expired))*$' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-    after: Type.Optional(Type.String({ format: 'uuid', description: 'Cursor: the next_cursor of the previous page' })),
+    after: Type.Optional(Type.String({ ...DeliveryId, description: 'Cursor: the next_cursor of the previous page' })),
     token: Type.Optional(Type.String()),
   },
   { additionalProperties: false },

@@ -6,6 +6,12 @@ import { Filter } from './filter.js';
 
 const EventTypes = Type.Array(EventTypeFilter, { maxItems: 100 });
 const CallbackUrl = Type.String({ minLength: 1, maxLength: 2048 });
+/** docs/webhooks.md#ordering */
+const OrderingKey = Nullable(Type.String({
+  pattern: '^(subscription|workflow_id|session_id|correlation_id|source|target|payload(\\.[A-Za-z0-9_-]+)+)$',
+  maxLength: 256,
+  description: 'null: parallel; "subscription": one FIFO line; an event field (workflow_id, session_id, correlation_id, source, target, payload.<path>): same value → seq order',
+}));
 /** Deliveries per second to one subscription's endpoint (docs/webhooks.md#throttle); null = unlimited. */
 const RateLimit = Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 10_000, description: 'Deliveries per second; null = unlimited' }));
 const Secret = Type.String({ pattern: '^whsec_[A-Za-z0-9+/]{24,}={0,2}$', description: 'whsec_ + base64 of at least 18 bytes' });
@@ -20,6 +26,7 @@ export const SubscriptionInput = Type.Object(
     secret: Type.Optional(Secret),
     is_active: Type.Optional(Type.Boolean()),
     format: Type.Optional(EventFormat),
+    ordering_key: Type.Optional(OrderingKey),
     rate_limit: Type.Optional(RateLimit),
   },
   { $id: 'SubscriptionInput', additionalProperties: false },
@@ -35,6 +42,7 @@ export const SubscriptionPatch = Type.Object(
     callback_url: Type.Optional(Nullable(CallbackUrl)),
     is_active: Type.Optional(Type.Boolean()),
     format: Type.Optional(EventFormat),
+    ordering_key: Type.Optional(OrderingKey),
     rate_limit: Type.Optional(RateLimit),
   },
   { $id: 'SubscriptionPatch', additionalProperties: false, minProperties: 1 },
@@ -72,6 +80,7 @@ export const Subscription = Type.Object({
   disabled_reason: Nullable(Type.String()),
   failing_since: Nullable(Type.String({ description: 'Start of the current run of failed attempts; null after a success' })),
   format: EventFormat,
+  ordering_key: OrderingKey,
   rate_limit: RateLimit,
   health: SubscriptionHealth,
 }, { $id: 'Subscription' });

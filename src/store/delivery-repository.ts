@@ -1,6 +1,7 @@
 import type { RecordId, Surreal } from 'surrealdb';
 import type { DeliveryAttempt } from '../schemas/delivery.js';
 import { RANKS, RANK_SPAN, deliveryId, listKeyEnd, rankRange, type DeliveryRow } from './delivery-rows.js';
+import { purgeBefore } from './purge-before.js';
 
 /** What one finished (or abandoned) lease writes back to its delivery. */
 export interface Settlement {
@@ -124,15 +125,7 @@ export class DeliveryRepository {
    * Pending and retrying deliveries are never touched.
    */
   async purgeSettled(beforeMs: number, limit: number): Promise<number> {
-    const results = await this.db
-      .query<unknown[]>(
-        `LET $ids = SELECT VALUE id FROM delivery WHERE settled_at >= 0 AND settled_at < $before LIMIT $n;
-        DELETE $ids RETURN NONE;
-        RETURN array::len($ids);`,
-        { before: beforeMs, n: limit },
-      )
-      .collect();
-    return Number(results.at(-1) ?? 0);
+    return purgeBefore(this.db, 'delivery', 'settled_at', beforeMs, limit);
   }
 
   /**
@@ -194,5 +187,14 @@ export class DeliveryRepository {
       )
       .collect();
     return row ?? undefined;
+  }
+
+  /** The status of each of these deliveries that exists, by id. */
+  async statuses(ids: string[]): Promise<Map<string, DeliveryRow['status']>> {
+    if (ids.length === 0) return new Map();
+    const [rows] = await this.db
+      .query<[Array<{ id: string; status: DeliveryRow['status'] } | undefined>]>('SELECT record::id(id) AS id, status FROM $ids', { ids: ids.map(deliveryId) })
+      .collect();
+    return new Map(rows.filter((r) => r !== undefined && r !== null).map((r) => [String(r.id), r.status]));
   }
 }

@@ -99,3 +99,16 @@ export function toDelivery(row: DeliveryRow): Delivery {
 }
 
 export const deliveryId = (id: string): RecordId<'delivery'> => new RecordId('delivery', id);
+
+/**
+ * The id of the delivery of event `seq` to a subscription from its log cursor: `<subscription_id>.<seq>`,
+ * the same on every replica, so its attempt-log record and its retry row are found without an index.
+ * Replays keep random UUIDs (each replay is a new delivery of the event).
+ */
+export const cursorDeliveryId = (subscriptionId: string, seq: number): string => `${subscriptionId}.${seq}`;
+export function parseCursorDeliveryId(id: string): { subscriptionId: string; seq: number } | null {
+  const dot = id.lastIndexOf('.');
+  if (dot < 0) return null;
+  const seq = Number(id.slice(dot + 1));
+  return Number.isSafeInteger(seq) && seq > 0 ? { subscriptionId: id.slice(0, dot), seq } : null;
+}

@@ -1,6 +1,5 @@
 import type { Surreal } from 'surrealdb';
 import type { Event } from '../schemas/event.js';
-import type { DeliveryRow } from './delivery-rows.js';
 import { seqOfEventId } from './event-ids.js';
 import { storedDocs } from './segment-docs.js';
 import { SegmentPurge } from './segment-purge.js';
@@ -43,9 +42,10 @@ export class EventRepository {
    * Commits one segment (seqs prevSeq+1 .. its last) in one transaction that first moves the shared counter
    * from prevSeq to the segment's last seq — so seqs follow commit order across writers (SeqMovedError:
    * another writer was first) and segments tile the seq space with no gap. DuplicateKeyError: one of its
-   * client-supplied event_ids is stored already; nothing was written. `deliveries` (webhooks) commit with it.
+   * client-supplied event_ids is stored already; nothing was written. Webhook deliveries read the log by cursor: a commit
+   * writes nothing per subscription (docs/webhooks.md).
    */
-  async commitSegment(prevSeq: number, records: SegmentRecords, deliveries: DeliveryRow[] = []): Promise<void> {
+  async commitSegment(prevSeq: number, records: SegmentRecords): Promise<void> {
     const types = records.types.filter((t) => !this.registeredTypes.has(String(t.id.id)));
     // One INSERT without INTO writes rows of several tables: each statement costs the engine ~0.5 ms.
     const rows = [records.segment, ...records.segTypes, ...records.refs, ...records.expiries];
@@ -57,9 +57,8 @@ export class EventRepository {
         IF array::len($ins) != ${records.keys.length} { THROW "herald:duplicate" };` : ''}
         INSERT $rows RETURN NONE;
         ${types.length > 0 ? 'INSERT IGNORE INTO event_type $types RETURN NONE;' : ''}
-        ${deliveries.length > 0 ? 'INSERT INTO delivery $deliveries RETURN NONE;' : ''}
         COMMIT;`,
-        { prev: prevSeq, last: records.segment.last, keys: records.keys, rows, types, deliveries },
+        { prev: prevSeq, last: records.segment.last, keys: records.keys, rows, types },
       )
       .responses();
     const failure = transactionFailure(responses);

@@ -41,12 +41,15 @@ const toSubscription = ({ id, secrets: _secrets, endpoint_health, ...rest }: Sub
     format: rest.format ?? 'seed',
     failing_since,
     rate_limit: rest.rate_limit ?? null,
+    ordering_key: rest.ordering_key ?? null,
     health: healthView(endpoint_health, { is_active: rest.is_active, failing_since, disabled_reason: rest.disabled_reason }),
   };
 };
 /** Every change bumps this counter; replicas poll it and reload their subscription index when it moves. */
 // `SET value += 1`: in SurrealDB 3.0.2 an UPSERT's `SET value = value + 1` does not see the stored value (always 1).
 const BUMP = 'UPSERT herald_seq:subscriptions SET value += 1 RETURN NONE';
+/** A new subscription's log cursor starts at the current seq: it gets the events published from now on (docs/webhooks.md). */
+const CURSOR_AT_NOW = 'INSERT IGNORE INTO wh_cursor { id: $cursor, seq: herald_seq:event.value ?? 0, above: [] } RETURN NONE';
 const rid = (id: string) => new RecordId('subscription', id);
 
 /** Attempts of a subscription change that keeps losing the change counter to concurrent changes. */
@@ -76,7 +79,11 @@ export class SubscriptionRepository {
 
   async create(subscription: Subscription, secret: string): Promise<void> {
     const { subscription_id, health: _health, ...fields } = subscription;
-    await this.change('CREATE $id CONTENT $content RETURN NONE', { id: rid(subscription_id), content: { ...fields, secrets: [{ secret }] } });
+    await this.change(`CREATE $id CONTENT $content RETURN NONE; ${CURSOR_AT_NOW}`, {
+      id: rid(subscription_id),
+      cursor: new RecordId('wh_cursor', subscription_id),
+      content: { ...fields, secrets: [{ secret }] },
+    });
   }
 
   async get(id: string): Promise<Subscription | undefined> {
@@ -101,7 +108,9 @@ export class SubscriptionRepository {
   }
 
   async delete(id: string): Promise<boolean> {
-    const row = await this.change<SubscriptionRow | undefined>('DELETE ONLY $id RETURN BEFORE', { id: rid(id) });
+    const row = await this.change<SubscriptionRow | undefined>('DELETE ONLY $id RETURN BEFORE; DELETE $cursor RETURN NONE', {
+      id: rid(id), cursor: new RecordId('wh_cursor', id),
+    });
     return row !== undefined && row !== null;
   }
 

@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Event } from '../schemas/event.js';
 import type { Subscription } from '../schemas/subscription.js';
-import { newDelivery, type DeliveryRow } from '../store/delivery-rows.js';
 import type { SubscriptionRepository, SubscriptionWithSecrets } from '../store/subscription-repository.js';
 import { and, parseFilter } from '../events/filter.js';
 import { compileSelection, filtersObject, subscriptionSelection, type Selection } from '../events/selection.js';
@@ -69,16 +67,14 @@ export class SubscriptionIndex {
     return this.targets.length;
   }
 
-  /** One new delivery per (event, matching active webhook subscription), due at `nowMs`. */
-  plan(events: Event[], nowMs: number): DeliveryRow[] {
-    if (this.targets.length === 0) return [];
-    const rows: DeliveryRow[] = [];
-    for (const event of events) {
-      for (const target of this.targets) {
-        if (target.matches(event)) rows.push(newDelivery(randomUUID(), event, target.subscription.subscription_id, nowMs));
-      }
-    }
-    return rows;
+  /** Active subscriptions with a callback_url, ids only: the ones the log dispatcher delivers. */
+  targetIds(): string[] {
+    return this.targets.map((t) => t.subscription.subscription_id).sort();
+  }
+
+  /** Whether the subscription matches the event (false when it is unknown). */
+  matches(id: string, event: Event): boolean {
+    return this.byId.get(id)?.matches(event) ?? false;
   }
 }
 

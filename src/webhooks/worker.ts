@@ -6,20 +6,16 @@ import type { Event } from '../schemas/event.js';
 import type { DeliveryRepository, Settlement } from '../store/delivery-repository.js';
 import { RANKS, queueKey, type DeliveryRow } from '../store/delivery-rows.js';
 import { isWriteConflict, type EventRepository } from '../store/event-repository.js';
-import { liveSecrets, type SubscriptionRepository } from '../store/subscription-repository.js';
+import { attemptDelivery, attemptRecord, noAttemptReason, type AttemptRun } from './attempt.js';
 import type { EndpointGate } from './endpoint-gate.js';
 import { settle, type OutcomePolicy } from './outcome-policy.js';
-import type { SendResult, WebhookSender } from './sender.js';
-import { webhookHeaders } from './signer.js';
-import { deliveryBody } from './payload.js';
-import { traceHeaders } from '../tracing/context.js';
+import type { WebhookSender } from './sender.js';
 import type { SubscriptionIndex } from './subscription-index.js';
+import { WakeSignal, drainInFlight } from './wake-signal.js';
+import { SettledListeners } from './settled-listeners.js';
+import type { SendSlots } from './send-slots.js';
 
 export interface WorkerOptions {
-  /** Deliveries in flight per process. */
-  concurrency: number;
-  /** Deliveries in flight per subscription. */
-  perSubscription: number;
   leaseMs: number;
   /** How often an idle worker looks for due deliveries (commits in this process wake it at once). */
   pollMs: number;
@@ -29,11 +25,12 @@ export interface WorkerOptions {
 export interface WorkerDeps {
   deliveries: DeliveryRepository;
   events: EventRepository;
-  subscriptions: SubscriptionRepository;
   index: SubscriptionIndex;
   sender: WebhookSender;
   /** Circuit, Retry-After pause and throttle per subscription; it also keeps the subscription's health. */
   gate: EndpointGate;
+  /** Requests in flight, shared with the log dispatcher. */
+  slots: SendSlots;
   clock: Clock;
   log: FastifyBaseLogger;
 }
@@ -85,18 +82,17 @@ export const writeConflicts = { retried: 0, exhausted: 0 };
  */
 export class DeliveryWorker {
   readonly id = `worker-${randomUUID()}`;
+  /** This worker's requests in flight (the bound is deps.slots): what stop() waits for. */
   private inFlight = 0;
-  private readonly inFlightBySub = new Map<string, number>();
   private readonly waiting = new Map<string, Job[]>();
   private waitingCount = 0;
   private readonly held = new Map<string, RecordId<'delivery'>>();
   private settleQueue: Array<{ settlement: Settlement; info: SettledDelivery }> = [];
   private settling: Promise<void> | null = null;
-  private readonly listeners = new Set<(settled: SettledDelivery) => void>();
+  readonly settled = new SettledListeners();
   private readonly abort = new AbortController();
   private stopping = false;
-  private wakeUp: (() => void) | null = null;
-  private woken = false;
+  private readonly signal = new WakeSignal();
   private loop: Promise<void> | null = null;
   private lastMaintenance = 0;
   /** Per priority rank, the highest queue_key this worker has claimed (see claimFrom). */
@@ -105,7 +101,9 @@ export class DeliveryWorker {
   /** Failed worker passes and outcome writes, read by the metrics plugin. */
   readonly stats = { storeErrors: 0 };
 
-  constructor(private readonly deps: WorkerDeps, private readonly options: WorkerOptions) {}
+  constructor(private readonly deps: WorkerDeps, private readonly options: WorkerOptions) {
+    deps.slots.onRelease(() => this.pump());
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -113,13 +111,7 @@ export class DeliveryWorker {
 
   /** Something may be due now (a commit with deliveries, a manual retry, a free slot). */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
-  }
-
-  onSettled(listener: (settled: SettledDelivery) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.signal.wake();
   }
 
   /**
@@ -140,11 +132,7 @@ export class DeliveryWorker {
     } catch (err) {
       this.deps.log.warn({ err }, 'could not release leases; they expire on their own');
     }
-    if (this.inFlight > 0) {
-      const timer = setTimeout(() => this.abort.abort(), graceMs);
-      while (this.inFlight > 0) await new Promise<void>((r) => (this.wakeUp = r));
-      clearTimeout(timer);
-    }
+    await drainInFlight(this.signal, () => this.inFlight, this.abort, graceMs);
     await this.flushAll();
   }
 
@@ -153,9 +141,12 @@ export class DeliveryWorker {
       let full = false;
       try {
         await this.maintain();
-        const free = this.options.concurrency - this.inFlight - this.waitingCount;
+        // Claims a quarter of the bound even while the log dispatcher fills every slot: jobs waiting here get
+        // every other slot that frees (SendSlots), so retries are not starved by first attempts.
+        const { slots } = this.deps;
+        const free = Math.max(slots.free, Math.ceil(slots.limit / 4)) - this.waitingCount;
         // With work queued locally, claim in batches rather than one row per finished request.
-        if (free > 0 && (this.waitingCount === 0 || free >= Math.ceil(this.options.concurrency / 4))) {
+        if (free > 0 && (this.waitingCount === 0 || free >= Math.ceil(slots.limit / 4))) {
           const claimed = await this.claim(free);
           full = claimed.length === free;
           if (claimed.length > 0) await this.accept(claimed);
@@ -164,27 +155,8 @@ export class DeliveryWorker {
         this.stats.storeErrors += 1;
         this.deps.log.error({ err }, 'webhook worker pass failed');
       }
-      if (!full) await this.sleep(this.options.pollMs);
+      if (!full) await this.signal.sleep(this.options.pollMs);
     }
-  }
-
-  private async sleep(ms: number): Promise<void> {
-    if (this.woken || this.stopping) {
-      this.woken = false;
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = null;
-        resolve();
-      }, ms);
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        this.wakeUp = null;
-        resolve();
-      };
-    });
-    this.woken = false;
   }
 
   /** Renews the leases this worker holds, then returns expired leases (of any worker) to the queue. */
@@ -270,16 +242,7 @@ export class DeliveryWorker {
     const deferred: RecordId<'delivery'>[] = [];
     for (const row of rows) {
       const event = events.get(row.event_id);
-      const entry = this.deps.index.get(row.subscription_id);
-      const reason = !event
-        ? 'the event is no longer stored (retention or cleanup)'
-        : !entry
-          ? 'the subscription was deleted'
-          : !entry.subscription.is_active
-            ? `the subscription is disabled${entry.subscription.disabled_reason ? `: ${entry.subscription.disabled_reason}` : ''}`
-            : entry.subscription.callback_url === null
-              ? 'the subscription has no callback_url'
-              : null;
+      const reason = !event ? 'the event is no longer stored (retention or cleanup)' : noAttemptReason(this.deps.index, row.subscription_id);
       // Expiry first: the cleanup loop deletes expired events, and their deliveries are expired, not failed.
       if (row.expires_at !== null && row.expires_at <= now) {
         this.settleWithout(row, 'expired', 'the event expired before it was delivered', now);
@@ -287,7 +250,7 @@ export class DeliveryWorker {
         this.settleWithout(row, 'failed', reason ?? 'unknown', now);
       } else {
         const queue = this.waiting.get(row.subscription_id) ?? [];
-        if (queue.length >= this.options.perSubscription * LOCAL_QUEUE_FACTOR) {
+        if (queue.length >= this.deps.slots.perSubscription * LOCAL_QUEUE_FACTOR) {
           deferred.push(row.id);
           continue;
         }
@@ -307,12 +270,13 @@ export class DeliveryWorker {
 
   /** Starts waiting jobs while there are free global and per-subscription slots, round-robin by subscription. */
   private pump(): void {
+    const { slots } = this.deps;
     let started = true;
-    while (started && this.inFlight < this.options.concurrency) {
+    while (started && slots.free > 0) {
       started = false;
       for (const [subId, queue] of this.waiting) {
-        if (this.inFlight >= this.options.concurrency) break;
-        if ((this.inFlightBySub.get(subId) ?? 0) >= this.options.perSubscription) continue;
+        if (slots.free <= 0) break;
+        if (slots.freeFor(subId) <= 0) continue;
         const job = queue.shift() as Job;
         if (queue.length === 0) this.waiting.delete(subId);
         this.waitingCount--;
@@ -325,49 +289,37 @@ export class DeliveryWorker {
   private async attempt(job: Job): Promise<void> {
     const subId = job.row.subscription_id;
     this.inFlight++;
-    this.inFlightBySub.set(subId, (this.inFlightBySub.get(subId) ?? 0) + 1);
+    this.deps.slots.take(subId);
     try {
-      const entry = this.deps.index.get(subId);
-      const subscription = entry?.subscription;
       const now = this.deps.clock.now();
       const admission = this.deps.gate.admit(subId, now);
       if (!admission.send) {
         await this.hold(job, admission.reason, admission.notBefore, now);
         return;
       }
-      const { body, contentType } = deliveryBody(job.event, subId, subscription);
-      const headers = webhookHeaders(liveSecrets(entry?.secrets ?? [], now), job.event.event_id, Math.floor(now / 1000), body);
-      const result = await this.deps.sender.send(subscription?.callback_url ?? '', { ...headers, ...traceHeaders(job.event), 'content-type': contentType }, body, this.abort.signal);
-      this.record(job, result, now, headers['webhook-id']);
-    } catch (err) {
-      this.deps.log.error({ err, delivery: String(job.row.id.id) }, 'webhook attempt crashed');
-      this.record(job, { status: null, durationMs: 0, error: String(err), body: null, retryAfter: undefined }, this.deps.clock.now(), job.event.event_id);
+      this.record(job, await attemptDelivery(this.deps.index, this.deps.sender, subId, job.event, now, this.abort.signal));
     } finally {
       this.inFlight--;
-      const left = (this.inFlightBySub.get(subId) ?? 1) - 1;
-      if (left === 0) this.inFlightBySub.delete(subId);
-      else this.inFlightBySub.set(subId, left);
-      this.pump();
+      // Starts the next attempts, of this worker or the log dispatcher.
+      this.deps.slots.release(subId);
       this.wake();
     }
   }
 
   /** Turns one HTTP outcome into the delivery's next state (outcome-policy.ts), and tells the gate. */
-  private record(job: Job, result: SendResult, startedAt: number, webhookId: string): void {
+  private record(job: Job, run: AttemptRun): void {
     const { row } = job;
+    const { result } = run;
     const now = this.deps.clock.now();
     const { attempts, next, error, health } = settle({ attempts: row.attempts, maxRetries: row.max_retries, expiresAt: row.expires_at }, result, this.options.outcome, now);
     const due = next.status === 'retrying' ? next.nextAttemptAt : null;
-    const at = new Date(startedAt).toISOString();
+    const attempt = attemptRecord(run, attempts);
     this.enqueueSettlement(row, {
       id: row.id, status: next.status, attempts, next_attempt_at: due,
       ...(due !== null && { queue_key: queueKey(row.rank, due) }),
-      last_attempt_at: at, last_status_code: result.status, last_error: next.status === 'expired' || next.status === 'failed' ? next.error : error,
+      last_attempt_at: attempt.at, last_status_code: result.status, last_error: next.status === 'expired' || next.status === 'failed' ? next.error : error,
       updated_at: new Date(now).toISOString(), settled_at: now,
-      attempt: {
-        attempt: attempts, at, status_code: result.status, duration_ms: result.durationMs,
-        error: result.error, response_body: result.body, webhook_id: webhookId,
-      },
+      attempt,
     });
     this.deps.gate.record(row.subscription_id, health, now, error);
   }
@@ -429,7 +381,7 @@ export class DeliveryWorker {
         }
         for (const b of batch) {
           this.held.delete(b.info.deliveryId);
-          for (const listener of this.listeners) listener(b.info);
+          this.settled.emit(b.info);
         }
       }
     })().finally(() => {

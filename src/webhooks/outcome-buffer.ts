@@ -1,0 +1,111 @@
+import type { LogRecord } from '../store/attempt-log.js';
+import type { DeliveryRow } from '../store/delivery-rows.js';
+import type { SettledDelivery } from './worker.js';
+
+/** What one subscription's next cursor advance writes besides the cursor. */
+export interface Pending {
+  logs: LogRecord[];
+  queue: DeliveryRow[];
+  settled: SettledDelivery[];
+}
+
+/** Outcomes are written once this many are pending, or after FLUSH_DELAY_MS: few, large transactions. */
+const FLUSH_BATCH = 64;
+const FLUSH_DELAY_MS = 2;
+
+/**
+ * The log dispatcher's outcomes on their way to the database, per subscription, and how many of each
+ * subscription's are not durable yet (pending, or in the batch being written): a `kill -9` makes those
+ * events be sent again, so the dispatcher bounds them. `write` gets one batch at a time.
+ */
+export class OutcomeBuffer {
+  private pending = new Map<string, Pending>();
+  private readonly unwritten = new Map<string, number>();
+  private count = 0;
+  private flushing: Promise<void> | null = null;
+  /** Set at shutdown: write at once, without waiting for company. */
+  urgent = false;
+
+  constructor(
+    private readonly write: (batch: Array<[string, Pending]>) => Promise<void>,
+    /** After each write: room for more attempts. */
+    private readonly written: () => void,
+  ) {}
+
+  /** Outcomes of the subscription not durable yet. */
+  unwrittenOf(subId: string): number {
+    return this.unwritten.get(subId) ?? 0;
+  }
+
+  has(subId: string): boolean {
+    return this.pending.has(subId);
+  }
+
+  add(subId: string, outcome: LogRecord | DeliveryRow, settled: SettledDelivery): void {
+    const p = this.of(subId);
+    if ('status' in outcome) p.queue.push(outcome);
+    else p.logs.push(outcome);
+    p.settled.push(settled);
+    this.unwritten.set(subId, this.unwrittenOf(subId) + 1);
+    this.count++;
+    this.flushSoon();
+  }
+
+  /** A cursor that may move with nothing else to write (events that did not match, a queued line settled). */
+  touch(subId: string): void {
+    this.of(subId);
+    this.flushSoon();
+  }
+
+  /** Forgets what the subscription has not handed to a write yet. */
+  discard(subId: string): void {
+    const p = this.pending.get(subId);
+    if (!p) return;
+    this.pending.delete(subId);
+    this.count -= p.settled.length;
+    this.done(subId, p.settled.length);
+  }
+
+  /** Writes everything pending, and waits for the write in progress. */
+  async drain(): Promise<void> {
+    while (this.flushing || this.pending.size > 0) await (this.flushing ?? this.flush());
+  }
+
+  private of(subId: string): Pending {
+    let p = this.pending.get(subId);
+    if (!p) {
+      p = { logs: [], queue: [], settled: [] };
+      this.pending.set(subId, p);
+    }
+    return p;
+  }
+
+  private done(subId: string, n: number): void {
+    const left = this.unwrittenOf(subId) - n;
+    if (left > 0) this.unwritten.set(subId, left);
+    else this.unwritten.delete(subId);
+  }
+
+  private flushSoon(): void {
+    if (this.flushing || this.pending.size === 0) return;
+    this.flushing = (async () => {
+      if (this.count < FLUSH_BATCH && !this.urgent) await new Promise((r) => setTimeout(r, FLUSH_DELAY_MS));
+      await this.flush();
+    })().finally(() => {
+      this.flushing = null;
+      if (this.pending.size > 0) this.flushSoon();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = [...this.pending];
+    this.pending = new Map();
+    this.count = 0;
+    try {
+      await this.write(batch);
+    } finally {
+      for (const [subId, p] of batch) this.done(subId, p.settled.length);
+      this.written();
+    }
+  }
+}
