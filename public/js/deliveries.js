@@ -17,7 +17,7 @@ const SETTLE_MS = 200;
 /** setTimeout's ceiling: later attempts are looked at when something else happens first. */
 const MAX_WAIT_MS = 2 ** 31 - 1;
 /** Subscription fields that are configuration, not health: everything else the resource carries is shown. */
-const CONFIG_FIELDS = new Set(['secret', 'subscription_id', 'subscriber_name', 'event_types', 'filters', 'filter', 'format', 'callback_url', 'is_active', 'created_at', 'updated_at']);
+const CONFIG_FIELDS = new Set(['secret', 'subscription_id', 'subscriber_name', 'event_types', 'filters', 'filter', 'format', 'ordering_key', 'rate_limit', 'callback_url', 'is_active', 'created_at', 'updated_at']);
 
 /** onChanged(): a control changed the subscription (the list reloads); onEdit(sub): open the form. */
 export function mountDeliveries(section, { onChanged, onEdit }) {

@@ -7,9 +7,12 @@ import { $, h, replace } from './dom.js';
 /** The health badge: what the subscription resource says about its endpoint. */
 export function healthState(sub) {
   if (!sub.is_active) return ['disabled', sub.disabled_reason ? 'Disabled' : 'Paused'];
-  const circuit = typeof sub.circuit === 'object' && sub.circuit !== null ? sub.circuit.state : sub.circuit;
-  if (circuit && circuit !== 'closed') return ['failing', `Circuit ${circuit}`];
-  return sub.failing_since ? ['failing', 'Failing'] : ['active', 'Active'];
+  // The endpoint's health as Herald reports it (docs/webhooks.md#endpoint-health).
+  const state = sub.health?.state;
+  if (state === 'circuit_open') return ['failing', 'Circuit open'];
+  if (state === 'circuit_half_open') return ['failing', 'Circuit half-open'];
+  if (state === 'paused') return ['failing', 'Endpoint paused (Retry-After)'];
+  return state === 'failing' || sub.failing_since ? ['failing', 'Failing'] : ['active', 'Active'];
 }
 
 /** onSelect(subscription | null): the selection changed, or the selected subscription was reloaded. */
