@@ -44,10 +44,8 @@ export default defineConfig({
           name: 'shared',
           include: ['test/**/*.test.ts'],
           exclude: [...alone, ...onceOnly],
-          // Each file in a fresh process (vitest's isolate default): sharing one module graph across files
-          // saved ~2.5 s of loading per file, but kept every file's engines in one long-lived process, where the
-          // embedded engine once panicked between files and took the worker down. Most files wait on I/O
-          // (servers, sockets, browsers), so two run at a time even on two cores.
+          // Each file in a fresh process (vitest's default; the forks pool reads `isolate` from the root only).
+          // Most files wait on I/O (servers, sockets, browsers), so two run at a time even on two cores.
           sequence: { groupOrder: 0 },
         },
       },
