@@ -92,8 +92,8 @@ export default fp(
         const query = request.query as { after?: string; format?: EventFormat };
         const asked = request.historyRequest?.selection;
         const after = query.after === undefined ? undefined : Number(query.after);
-        // The shortcuts' and filter's conditions, if any, are the filter's top-level AND.
         const format = query.format ?? 'seed';
+        // The shortcuts' and filter's conditions, if any, are the filter's top-level AND.
         if (asked && (after !== undefined || format !== 'seed' || asked.types.length > 0 || asked.filter.kind !== 'and' || asked.filter.nodes.length > 0)) {
           connection.subscribeFromQuery(liveSelection(request), after, format);
         }

@@ -5,7 +5,7 @@ import { lookupIds } from './segment-records.js';
 import {
   SEGMENT_MAX_EVENTS, SEQ_MAX, decodeDocs, eventKeyId, segTypeId, segmentId, type EventExpiryRow, type SegmentRow,
 } from './segment-rows.js';
-import { isWriteConflict, transactionFailure } from './transaction-errors.js';
+import { isWriteConflict, retryTransaction, transactionFailure } from './transaction-errors.js';
 
 /** A segment an expiry purge read was rewritten or deleted before the purge committed: read again. */
 class SegmentMovedError extends Error {}
@@ -30,13 +30,7 @@ export class SegmentPurge {
    * purge starts over from a fresh read.
    */
   async expired(now: Date, limit: number): Promise<number> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.expiredOnce(now, limit);
-      } catch (err) {
-        if (attempt >= PURGE_ATTEMPTS || !(err instanceof SegmentMovedError || isWriteConflict(err))) throw err;
-      }
-    }
+    return retryTransaction(PURGE_ATTEMPTS, () => this.expiredOnce(now, limit), (err) => err instanceof SegmentMovedError || isWriteConflict(err));
   }
 
   private async expiredOnce(now: Date, limit: number): Promise<number> {

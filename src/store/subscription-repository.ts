@@ -1,6 +1,6 @@
 import { RecordId, type Surreal } from 'surrealdb';
 import type { Subscription } from '../schemas/subscription.js';
-import { isWriteConflict } from './transaction-errors.js';
+import { isWriteConflict, retryTransaction } from './transaction-errors.js';
 import { healthView, type StoredHealth } from '../webhooks/endpoint-health.js';
 
 /** A signing secret; `until` (epoch ms) is set on a secret that a rotation replaced. */
@@ -65,16 +65,11 @@ export class SubscriptionRepository {
    * transaction is rolled back and runs again, rather than failing the request.
    */
   private async change<T>(statement: string, vars: Record<string, unknown>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        // BEGIN answers a result of its own (null): the statement's is the second.
-        const [, result] = await this.db.query<[null, T]>(`BEGIN TRANSACTION; ${statement}; ${BUMP}; COMMIT TRANSACTION;`, vars).collect();
-        return result;
-      } catch (err) {
-        if (!isWriteConflict(err) || attempt >= CHANGE_ATTEMPTS) throw err;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
-      }
-    }
+    return retryTransaction(CHANGE_ATTEMPTS, async () => {
+      // BEGIN answers a result of its own (null): the statement's is the second.
+      const [, result] = await this.db.query<[null, T]>(`BEGIN TRANSACTION; ${statement}; ${BUMP}; COMMIT TRANSACTION;`, vars).collect();
+      return result;
+    }, isWriteConflict, 5);
   }
 
   async create(subscription: Subscription, secret: string): Promise<void> {

@@ -2,6 +2,27 @@
 export const isWriteConflict = (error: unknown): boolean =>
   error instanceof Error && /conflict|retry the transaction/i.test(error.message);
 
+/**
+ * Runs a transaction again, up to `attempts` times in all, while it fails with an error `retryable` accepts
+ * (the failed attempt was rolled back whole); the last error reaches the caller. `jitterMs` spreads the
+ * retries of writers that all lost on one row: each waits a random time up to jitterMs × its attempt.
+ */
+export async function retryTransaction<T>(
+  attempts: number,
+  run: () => Promise<T>,
+  retryable: (error: unknown) => boolean = isWriteConflict,
+  jitterMs = 0,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (attempt >= attempts || !retryable(err)) throw err;
+      if (jitterMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * jitterMs * attempt));
+    }
+  }
+}
+
 interface QueryResponse {
   success: boolean;
   error?: { message: string };
