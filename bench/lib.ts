@@ -46,7 +46,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 function startChild(name: string, script: string, env: Record<string, string>, port: number): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+  // BENCH_PROFILE_DIR=/some/dir writes a V8 CPU profile of every Herald child there when it exits (--cpu-prof).
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  const profile = profileDir && name === 'herald' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const proc = spawn(process.execPath, [...profile, '--import', 'tsx', script], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,7 +13,9 @@
  *   GET  /control/report?expected=N&quietMs=Q&timeoutMs=T
  *        answers once N hooks were received since the reset, or none came for Q ms, or after T ms → Report
  * A hook's key is its path on PORT, or its port on an extra listener; per-key counts show every subscription
- * (or every origin) got its share. A `webhook-id` a key receives twice counts as a duplicate.
+ * (or every origin) got its share. A `webhook-id` a key receives twice counts as a duplicate. A body with a
+ * `"bench_k":K` (the ordering scenario's key) must arrive in `"seq"` order per (hook key, K): each arrival
+ * with a lower seq than one before it on its line counts as an order violation.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +25,8 @@ export interface ReceiverReport {
   duplicates: number;
   unstamped: number;
   negativeLatencies: number;
+  /** Arrivals of a `bench_k` line with a lower seq than an earlier arrival on it. */
+  orderViolations: number;
   p50: number;
   p90: number;
   p99: number;
@@ -44,6 +48,8 @@ export interface ReceiverReport {
 
 const now = () => performance.timeOrigin + performance.now();
 const STAMP = Buffer.from('"bench_t":');
+const LINE = Buffer.from('"bench_k":');
+const SEQ = Buffer.from('"seq":');
 
 let latencies: number[] = [];
 let ids = new Set<string>();
@@ -51,6 +57,8 @@ let perKey = new Map<string, number>();
 let duplicates = 0;
 let unstamped = 0;
 let negative = 0;
+let orderViolations = 0;
+let lastSeqOfLine = new Map<string, number>();
 let firstRecv = Number.NaN;
 let lastRecv = Number.NaN;
 let bodyBytes = 0;
@@ -62,18 +70,29 @@ function reset(): void {
   latencies = [];
   ids = new Set();
   perKey = new Map();
-  duplicates = unstamped = negative = bodyBytes = 0;
+  duplicates = unstamped = negative = bodyBytes = orderViolations = 0;
+  lastSeqOfLine = new Map();
   firstRecv = lastRecv = Number.NaN;
   sample = null;
   cpuAtReset = process.cpuUsage();
 }
 
-function stampOf(body: Buffer): number {
-  const at = body.indexOf(STAMP);
+/** The number after `label` in the raw body (NaN when it has none). */
+function numberAfter(body: Buffer, label: Buffer): number {
+  const at = body.indexOf(label);
   if (at < 0) return Number.NaN;
-  let end = at + STAMP.length;
+  let end = at + label.length;
   while (end < body.length && /[0-9.eE+-]/.test(String.fromCharCode(body[end] as number))) end++;
-  return Number(body.toString('latin1', at + STAMP.length, end));
+  return Number(body.toString('latin1', at + label.length, end));
+}
+
+function checkOrder(key: string, body: Buffer): void {
+  const line = numberAfter(body, LINE);
+  if (Number.isNaN(line)) return;
+  const id = `${key} ${line}`;
+  const seq = numberAfter(body, SEQ);
+  if (seq < (lastSeqOfLine.get(id) ?? -1)) orderViolations++;
+  else lastSeqOfLine.set(id, seq);
 }
 
 function hook(key: string, req: IncomingMessage, res: ServerResponse): void {
@@ -91,7 +110,8 @@ function hook(key: string, req: IncomingMessage, res: ServerResponse): void {
     bodyBytes += body.length;
     if (Number.isNaN(firstRecv)) firstRecv = received;
     lastRecv = received;
-    const sent = stampOf(body);
+    checkOrder(key, body);
+    const sent = numberAfter(body, STAMP);
     if (Number.isNaN(sent)) unstamped++;
     else {
       let latency = received - sent;
@@ -118,7 +138,7 @@ function report(waitedMs: number, reason: ReceiverReport['reason']): ReceiverRep
   const counts = [...perKey.values()];
   const cpu = process.cpuUsage(cpuAtReset);
   return {
-    received: count(), duplicates, unstamped, negativeLatencies: negative,
+    received: count(), duplicates, unstamped, negativeLatencies: negative, orderViolations,
     p50: pick(50), p90: pick(90), p99: pick(99), max: sorted.length > 0 ? (sorted[sorted.length - 1] as number) : Number.NaN,
     firstRecv, lastRecv, keys: counts.length, perKeyMin: counts.length > 0 ? Math.min(...counts) : 0, perKeyMax: counts.length > 0 ? Math.max(...counts) : 0,
     meanBodyBytes: count() > 0 ? bodyBytes / count() : Number.NaN, sample,

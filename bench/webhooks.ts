@@ -11,6 +11,12 @@
  *      POSTs round-robin over those ports, 64 in flight (= HERALD_WEBHOOK_CONCURRENCY)
  *   3o scenario 3 with every subscription on one receiver port, a path each: one origin, so one undici pool
  *      of HERALD_WEBHOOK_SUBSCRIPTION_CONCURRENCY connections for all the subscriptions in Herald's sender
+ *   O  scenario 1's events with ordering_key `payload.bench_k`, BENCH_WEBHOOKS_ORDER_KEYS (1000) distinct keys
+ *      (event i has key i mod keys); compared with scenario 1's Herald run (run here when 1 is not selected).
+ *      The receiver counts order violations per key (an arrival with a lower seq than one before it)
+ *   P  publish rate with BENCH_WEBHOOKS_P_SUBS (10) matching subscriptions against none: a fresh Herald each,
+ *      BENCH_WEBHOOKS_P_EVENTS (10,000) single events through POST /events, BENCH_WEBHOOKS_P_PUBLISHERS (16) in
+ *      flight; the run with subscriptions also waits for every delivery
  *   L  latency at a steady rate: one subscription, BENCH_WEBHOOKS_RATE (200) events/s for BENCH_WEBHOOKS_PACED_S
  *      (15) s, a batch of rate/20 events every 50 ms — the publish→receive latency with no backlog
  *
@@ -28,11 +34,12 @@
  * BENCH_WEBHOOKS_RETRIES times) when that was above 30% of a core, keeping the least disturbed run. Herald's
  * CPU is read from /proc for the whole process and for the embedded engine's threads (tokio-runtime-w*).
  *
- * Env: BENCH_WEBHOOKS_SCENARIOS ("1,3,3o,L"), BENCH_WEBHOOKS_EVENTS (20000), BENCH_WEBHOOKS_SUBS (100),
+ * Env: BENCH_WEBHOOKS_SCENARIOS ("1,3,3o,O,P,L"), BENCH_WEBHOOKS_EVENTS (20000), BENCH_WEBHOOKS_SUBS (100),
  *      BENCH_WEBHOOKS_FANOUT_EVENTS (1000), BENCH_WEBHOOKS_BATCH (200 events per request, scenario 1),
  *      BENCH_WEBHOOKS_FANOUT_BATCH (10: each event is BENCH_WEBHOOKS_SUBS delivery rows in its transaction),
  *      BENCH_WEBHOOKS_PUBLISHERS (4), BENCH_WEBHOOKS_RATE (200), BENCH_WEBHOOKS_PACED_S (15),
- *      BENCH_WEBHOOKS_QUIET_WAIT (120 s), BENCH_WEBHOOKS_RETRIES (1).
+ *      BENCH_WEBHOOKS_ORDER_KEYS (1000), BENCH_WEBHOOKS_P_SUBS (10), BENCH_WEBHOOKS_P_EVENTS (10000),
+ *      BENCH_WEBHOOKS_P_PUBLISHERS (16), BENCH_WEBHOOKS_QUIET_WAIT (120 s), BENCH_WEBHOOKS_RETRIES (1).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { Agent, Pool, request } from 'undici';
@@ -44,7 +51,7 @@ import {
 
 /** BENCH_WEBHOOKS_<name>, a number. */
 const knob = (name: string, fallback: number) => Number(process.env[`BENCH_WEBHOOKS_${name}`] ?? fallback);
-const SCENARIOS = new Set((process.env.BENCH_WEBHOOKS_SCENARIOS ?? '1,3,3o,L').split(',').map((s) => s.trim()));
+const SCENARIOS = new Set((process.env.BENCH_WEBHOOKS_SCENARIOS ?? '1,3,3o,O,P,L').split(',').map((s) => s.trim()));
 const EVENTS = knob('EVENTS', 20_000);
 const SUBS = knob('SUBS', 100);
 const FANOUT_EVENTS = knob('FANOUT_EVENTS', 1000);
@@ -52,6 +59,10 @@ const BATCH = knob('BATCH', 200);
 const FANOUT_BATCH = knob('FANOUT_BATCH', 10);
 const PUBLISHERS = knob('PUBLISHERS', 4);
 const RATE = knob('RATE', 200);
+const ORDER_KEYS = knob('ORDER_KEYS', 1000);
+const P_SUBS = knob('P_SUBS', 10);
+const P_EVENTS = knob('P_EVENTS', 10_000);
+const P_PUBLISHERS = knob('P_PUBLISHERS', 16);
 const PACED_S = knob('PACED_S', 15);
 const PACED_INTERVAL_MS = 50;
 const QUIET_WAIT_S = knob('QUIET_WAIT', 120);
@@ -166,25 +177,35 @@ function cpuSince(mark: CpuMark, pid: number | undefined, receiverCpuS: number):
   };
 }
 
-/** The i-th event: lib's history-load event (~200-byte payload) as type bench_webhook, stamped bench_t. */
-function stampedEvent(i: number, t: number): Record<string, unknown> {
+/** The i-th event: lib's history-load event (~200-byte payload) as type bench_webhook, stamped bench_t (and bench_k = i mod keys). */
+function stampedEvent(i: number, t: number, keys = 0): Record<string, unknown> {
   const e = loadEvent(i);
-  return { ...e, event_type: EVENT_TYPE, payload: { ...(e.payload as object), bench_t: Number(t.toFixed(3)) } };
+  return { ...e, event_type: EVENT_TYPE, payload: { ...(e.payload as object), ...(keys > 0 && { bench_k: i % keys }), bench_t: Number(t.toFixed(3)) } };
+}
+
+interface PublishOptions {
+  /** Publish requests in flight. */
+  publishers: number;
+  /** Batch k is not sent before start + k × intervalMs (0: as fast as Herald answers). */
+  intervalMs: number;
+  /** bench_k keys (0: none). */
+  keys: number;
 }
 
 /**
- * POSTs `events` events in batches of `batch`, PUBLISHERS requests in flight; with `intervalMs` batch k is
- * not sent before start + k × intervalMs. Every batch is stamped just before it goes.
+ * POSTs `events` events in batches of `batch` to POST /events/batch (batch 1: each event alone to POST
+ * /events). Every request is stamped just before it goes.
  */
-async function publishAll(baseUrl: string, events: number, batch: number, intervalMs = 0): Promise<{ first: number; last: number; http: number[] }> {
-  const pool = new Pool(baseUrl, { connections: PUBLISHERS });
+async function publishAll(baseUrl: string, events: number, batch: number, options: PublishOptions): Promise<{ first: number; last: number; http: number[] }> {
+  const { publishers, intervalMs, keys } = options;
+  const pool = new Pool(baseUrl, { connections: publishers });
   const http: number[] = [];
   let next = 0;
   let k = 0;
   const start = now();
   let last = Number.NaN;
   try {
-    await Promise.all(Array.from({ length: PUBLISHERS }, async () => {
+    await Promise.all(Array.from({ length: publishers }, async () => {
       while (next < events) {
         const from = next;
         const to = Math.min(events, from + batch);
@@ -192,10 +213,12 @@ async function publishAll(baseUrl: string, events: number, batch: number, interv
         const due = start + k++ * intervalMs;
         if (due > now()) await sleep(due - now());
         const t = now();
-        const body = JSON.stringify({ events: Array.from({ length: to - from }, (_, j) => stampedEvent(from + j, t)) });
-        const res = await pool.request({ path: '/events/batch', method: 'POST', headers: { 'content-type': 'application/json' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 });
+        const single = batch === 1;
+        const body = JSON.stringify(single ? stampedEvent(from, t, keys) : { events: Array.from({ length: to - from }, (_, j) => stampedEvent(from + j, t, keys)) });
+        const path = single ? '/events' : '/events/batch';
+        const res = await pool.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body, headersTimeout: 120_000, bodyTimeout: 120_000 });
         const text = await res.body.text();
-        if (res.statusCode !== 201) throw new Error(`POST /events/batch answered ${res.statusCode}: ${text.slice(0, 500)}`);
+        if (res.statusCode !== 201) throw new Error(`POST ${path} answered ${res.statusCode}: ${text.slice(0, 500)}`);
         last = now();
         http.push(last - t);
       }
@@ -228,6 +251,31 @@ interface HeraldSpec {
   ownPorts: boolean;
   /** Paced publishing: a batch every intervalMs (0 = as fast as Herald takes them). */
   intervalMs?: number;
+  /** The subscriptions' ordering_key, and how many distinct bench_k values the events carry. */
+  ordering?: { key: string; keys: number };
+  /** Publish requests in flight (PUBLISHERS). */
+  publishers?: number;
+}
+
+const publishOptions = (spec: Pick<HeraldSpec, 'publishers' | 'intervalMs' | 'ordering'>): PublishOptions =>
+  ({ publishers: spec.publishers ?? PUBLISHERS, intervalMs: spec.intervalMs ?? 0, keys: spec.ordering?.keys ?? 0 });
+
+/** Publishing alone: a fresh Herald without subscriptions takes the events of `spec`; its publish figures. */
+async function publishOnlyRun(spec: HeraldSpec): Promise<NonNullable<RunResult['publish']>> {
+  let herald: HeraldChild | undefined;
+  try {
+    herald = await startHerald();
+    await call(`${herald.baseUrl}/events`, 'POST', stampedEvent(0, now()), 201);
+    const pub = await publishAll(herald.baseUrl, spec.events, spec.batch, publishOptions(spec));
+    return publishFigures(spec.events, pub);
+  } finally {
+    await stopChild(herald);
+  }
+}
+
+function publishFigures(events: number, pub: { first: number; last: number; http: number[] }): NonNullable<RunResult['publish']> {
+  const spanS = (pub.last - pub.first) / 1000;
+  return { events, perSec: events / spanS, spanS, httpP50: percentile(pub.http, 50), httpP99: percentile(pub.http, 99) };
 }
 
 async function heraldRun(spec: HeraldSpec): Promise<RunResult> {
@@ -243,7 +291,9 @@ async function heraldRun(spec: HeraldSpec): Promise<RunResult> {
     const base = herald.baseUrl;
     const ids: string[] = [];
     for (const [i, url] of receiver.urls.entries()) {
-      const sub = await call<{ subscription_id: string }>(`${base}/subscriptions`, 'POST', { subscriber_name: `bench-${i}`, event_types: [EVENT_TYPE], callback_url: url }, 201);
+      const sub = await call<{ subscription_id: string }>(`${base}/subscriptions`, 'POST', {
+        subscriber_name: `bench-${i}`, event_types: [EVENT_TYPE], callback_url: url, ...(spec.ordering && { ordering_key: spec.ordering.key }),
+      }, 201);
       ids.push(sub.subscription_id);
     }
     // Probe: one event reaches every subscription before anything is timed.
@@ -254,7 +304,7 @@ async function heraldRun(spec: HeraldSpec): Promise<RunResult> {
 
     const expected = spec.subs * spec.events;
     const mark = cpuMark(herald.proc.pid);
-    const pub = await publishAll(base, spec.events, spec.batch, spec.intervalMs);
+    const pub = await publishAll(base, spec.events, spec.batch, publishOptions(spec));
     const report = await receiverReport(receiver, expected);
     const cpu = cpuSince(mark, herald.proc.pid, report.cpuSeconds);
 
@@ -270,11 +320,10 @@ async function heraldRun(spec: HeraldSpec): Promise<RunResult> {
       await sleep(500);
     }
     const spanS = (report.lastRecv - pub.first) / 1000;
-    const publishS = (pub.last - pub.first) / 1000;
     return {
       label: spec.label, target: 'herald', origins: spec.ownPorts ? spec.subs : 1, expected, receiver: report, spanS,
       perSec: report.received / spanS,
-      publish: { events: spec.events, perSec: spec.events / publishS, spanS: publishS, httpP50: percentile(pub.http, 50), httpP99: percentile(pub.http, 99) },
+      publish: publishFigures(spec.events, pub),
       leftover, concurrency: spec.subs === 1 ? PER_SUBSCRIPTION : CONCURRENCY, cpu,
       cpuMsPerDelivery: ((cpu.sender / 100) * cpu.seconds * 1000) / report.received,
     };
@@ -352,7 +401,7 @@ function printRun(r: RunResult): void {
   const herald = r.target === 'herald';
   console.log(`  ${r.label}: ${fmtInt(c.received)}/${fmtInt(r.expected)} received in ${fmt(r.spanS)} s = ${fmtInt(r.perSec)}/s; ` +
     `latency p50 ${fmt(c.p50)} p90 ${fmt(c.p90)} p99 ${fmt(c.p99)} max ${fmt(c.max)} ms; ${c.keys} keys, ${c.perKeyMin}–${c.perKeyMax} each; ` +
-    `duplicates ${c.duplicates}, body ${fmt(c.meanBodyBytes, 0)} B; drain ${c.reason}`);
+    `duplicates ${c.duplicates}, order violations ${c.orderViolations}, body ${fmt(c.meanBodyBytes, 0)} B; drain ${c.reason}`);
   const pub = r.publish
     ? `publish ${fmtInt(r.publish.events)} events in ${fmt(r.publish.spanS)} s = ${fmtInt(r.publish.perSec)} ev/s (batch HTTP p50 ${fmt(r.publish.httpP50, 1)} / p99 ${fmt(r.publish.httpP99, 1)} ms); `
     : '';
@@ -375,6 +424,8 @@ export interface WebhooksReport {
   single?: { herald: RunResult; ceiling: RunResult; ratio: number };
   fanout?: { herald: RunResult; ceiling: RunResult; ratio: number };
   sameOrigin?: RunResult;
+  ordered?: { herald: RunResult; unordered: RunResult; ratio: number };
+  publishRate?: { withSubs: RunResult; alone: NonNullable<RunResult['publish']>; ratio: number };
   paced?: RunResult;
 }
 
@@ -386,9 +437,10 @@ export async function runWebhooks(): Promise<WebhooksReport> {
   const fanoutSpec = (ownPorts: boolean): HeraldSpec => ({
     label: `3${ownPorts ? '' : 'o'} Herald, ${SUBS} subs${ownPorts ? '' : ', 1 origin'}`, subs: SUBS, events: FANOUT_EVENTS, batch: FANOUT_BATCH, ownPorts,
   });
+  const singleSpec: HeraldSpec = { label: '1 Herald, 1 sub', subs: 1, events: EVENTS, batch: BATCH, ownPorts: false };
   if (SCENARIOS.has('1')) {
     console.log(`\n-- scenario 1: 1 subscription × ${fmtInt(EVENTS)} events (batches of ${BATCH}); ceiling: ${fmtInt(EVENTS)} POSTs, ${PER_SUBSCRIPTION} in flight`);
-    const herald = await quietRun(() => heraldRun({ label: '1 Herald, 1 sub', subs: 1, events: EVENTS, batch: BATCH, ownPorts: false }));
+    const herald = await quietRun(() => heraldRun(singleSpec));
     const ceiling = await quietRun(() => ceilingRun('1 ceiling', EVENTS, PER_SUBSCRIPTION, 1, false, herald.receiver.sample));
     report.single = { herald, ceiling, ratio: herald.perSec / ceiling.perSec };
     rows.push(row(herald), row(ceiling));
@@ -407,6 +459,26 @@ export async function runWebhooks(): Promise<WebhooksReport> {
     report.sameOrigin = await quietRun(() => heraldRun(fanoutSpec(false)));
     rows.push(row(report.sameOrigin));
   }
+  if (SCENARIOS.has('O')) {
+    console.log(`\n-- scenario O: scenario 1 with ordering_key payload.bench_k, ${fmtInt(ORDER_KEYS)} distinct keys; against scenario 1's unordered Herald run`);
+    const unordered = report.single?.herald ?? await quietRun(() => heraldRun(singleSpec));
+    const herald = await quietRun(() => heraldRun({
+      ...singleSpec, label: `O Herald, 1 sub, ${fmtInt(ORDER_KEYS)} keys`, ordering: { key: 'payload.bench_k', keys: ORDER_KEYS },
+    }));
+    report.ordered = { herald, unordered, ratio: herald.perSec / unordered.perSec };
+    rows.push(row(herald));
+    if (!report.single) rows.push(row(unordered));
+  }
+  if (SCENARIOS.has('P')) {
+    const spec: HeraldSpec = { label: `P Herald, ${P_SUBS} subs`, subs: P_SUBS, events: P_EVENTS, batch: 1, ownPorts: true, publishers: P_PUBLISHERS };
+    console.log(`\n-- scenario P: ${fmtInt(P_EVENTS)} single-event POST /events, ${P_PUBLISHERS} in flight, to a Herald with ${P_SUBS} matching subscriptions and to one with none`);
+    await waitQuiet(25, QUIET_WAIT_S);
+    const alone = await publishOnlyRun(spec);
+    console.log(`  P Herald, no subscriptions: publish ${fmtInt(alone.events)} events in ${fmt(alone.spanS)} s = ${fmtInt(alone.perSec)} ev/s (HTTP p50 ${fmt(alone.httpP50, 1)} / p99 ${fmt(alone.httpP99, 1)} ms)`);
+    const withSubs = await quietRun(() => heraldRun(spec));
+    report.publishRate = { withSubs, alone, ratio: (withSubs.publish?.perSec ?? Number.NaN) / alone.perSec };
+    rows.push(row(withSubs));
+  }
   if (SCENARIOS.has('L')) {
     const perBatch = Math.max(1, Math.round((RATE * PACED_INTERVAL_MS) / 1000));
     const events = Math.round(RATE * PACED_S);
@@ -421,8 +493,16 @@ export async function runWebhooks(): Promise<WebhooksReport> {
   console.log('  (sender = the Herald process, or the bench process running the ceiling\'s POST loop; engine = Herald\'s SurrealDB threads; % of one core)');
   if (report.single) {
     const { ratio } = report.single;
-    console.log(`\n  scenario 1: Herald / ceiling deliveries/s = ${fmt(ratio, 3)} (target ≥ 0.3: ${ratio >= 0.3 ? 'MET' : 'NOT MET'})`);
+    console.log(`\n  scenario 1: Herald / ceiling deliveries/s = ${fmt(ratio, 3)} (target ≥ 0.5: ${ratio >= 0.5 ? 'MET' : 'NOT MET'})`);
   }
-  if (report.fanout) console.log(`  scenario 3: Herald / ceiling deliveries/s = ${fmt(report.fanout.ratio, 3)}`);
+  if (report.fanout) console.log(`  scenario 3: Herald / ceiling deliveries/s = ${fmt(report.fanout.ratio, 3)} (target ≥ 0.5: ${report.fanout.ratio >= 0.5 ? 'MET' : 'NOT MET'})`);
+  if (report.ordered) {
+    const { ratio, herald } = report.ordered;
+    console.log(`  scenario O: ordered / unordered deliveries/s = ${fmt(ratio, 3)} (target ≥ 0.8: ${ratio >= 0.8 ? 'MET' : 'NOT MET'}); order violations ${herald.receiver.orderViolations}`);
+  }
+  if (report.publishRate) {
+    const { ratio, withSubs, alone } = report.publishRate;
+    console.log(`  scenario P: publish ev/s with ${P_SUBS} subscriptions / with none = ${fmtInt(withSubs.publish?.perSec ?? Number.NaN)} / ${fmtInt(alone.perSec)} = ${fmt(ratio, 3)} (target ≥ 0.9: ${ratio >= 0.9 ? 'MET' : 'NOT MET'})`);
+  }
   return report;
 }
