@@ -58,6 +58,10 @@ export function guardedLookup(policy: UrlPolicy) {
  */
 export class WebhookSender {
   private readonly agent: Agent;
+  /** Per callback URL, the SSRF refusal of its literal address (null: none, or a name the lookup checks). */
+  private readonly literalRefusals = new Map<string, string | null>();
+  /** The attempts in flight under each caller's shutdown signal, aborted together when it fires. */
+  private readonly underSignal = new WeakMap<AbortSignal, Set<AbortController>>();
 
   constructor(private readonly options: SenderOptions) {
     this.agent = new Agent({
@@ -70,19 +74,27 @@ export class WebhookSender {
   async send(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<SendResult> {
     const started = performance.now();
     const done = (partial: Omit<SendResult, 'durationMs'>): SendResult => ({ ...partial, durationMs: Math.round((performance.now() - started) * 10) / 10 });
-    const host = unbracket(new URL(url).hostname);
-    // A literal address never goes through the lookup above, so it is checked here.
-    const refusal = isIP(host) ? addressRefusal(this.options.policy, host, host) : null;
+    const refusal = this.literalRefusal(url);
     if (refusal) return done({ status: null, error: refusal, body: null, retryAfter: undefined });
 
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    // One controller per attempt, fired by its deadline or by the caller's shutdown signal: cheaper per
+    // request than AbortSignal.timeout + AbortSignal.any, which showed in the sender's profile.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.options.timeoutMs);
+    const siblings = signal ? this.siblingsUnder(signal) : undefined;
+    siblings?.add(controller);
+    if (signal?.aborted) controller.abort();
     try {
       const response = await request(url, {
         method: 'POST',
         dispatcher: this.agent,
         headers: { 'content-type': 'application/json', 'user-agent': 'Herald-Webhooks/1', ...headers },
         body,
-        signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
+        signal: controller.signal,
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
       });
@@ -96,7 +108,7 @@ export class WebhookSender {
       });
     } catch (err) {
       const error = err as Error & { code?: string; cause?: Error };
-      const message = timeout.aborted
+      const message = timedOut
         ? `timed out after ${this.options.timeoutMs} ms`
         : signal?.aborted
           ? 'aborted: Herald shut down during the attempt'
@@ -104,11 +116,41 @@ export class WebhookSender {
           ? (error.cause ?? error).message
           : `${error.code ?? error.name}: ${error.message}`;
       return done({ status: null, error: message, body: null, retryAfter: undefined });
+    } finally {
+      clearTimeout(timer);
+      siblings?.delete(controller);
     }
   }
 
   async close(): Promise<void> {
     await this.agent.close();
+  }
+
+  /** A literal address never goes through the connect-time lookup, so it is checked here (once per URL). */
+  private literalRefusal(url: string): string | null {
+    let refusal = this.literalRefusals.get(url);
+    if (refusal === undefined) {
+      const host = unbracket(new URL(url).hostname);
+      refusal = isIP(host) ? addressRefusal(this.options.policy, host, host) : null;
+      // Callback URLs are few; a bound keeps a stream of distinct ones (replays, edits) from growing it.
+      if (this.literalRefusals.size >= 4096) this.literalRefusals.clear();
+      this.literalRefusals.set(url, refusal);
+    }
+    return refusal;
+  }
+
+  /** The set of controllers `signal` aborts; one listener per signal rather than one per request. */
+  private siblingsUnder(signal: AbortSignal): Set<AbortController> {
+    let set = this.underSignal.get(signal);
+    if (!set) {
+      const controllers = new Set<AbortController>();
+      set = controllers;
+      this.underSignal.set(signal, controllers);
+      signal.addEventListener('abort', () => {
+        for (const c of controllers) c.abort();
+      }, { once: true });
+    }
+    return set;
   }
 }
 

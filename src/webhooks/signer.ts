@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 
 /** Standard Webhooks secrets are `whsec_` + base64 of the key bytes. */
 export const SECRET_PREFIX = 'whsec_';
@@ -7,9 +7,18 @@ export function generateSecret(): string {
   return SECRET_PREFIX + randomBytes(24).toString('base64');
 }
 
-function keyOf(secret: string): Buffer {
+/** Decoded keys by secret: every delivery signs, and a subscription has one or two secrets. */
+const keys = new Map<string, KeyObject>();
+
+function keyOf(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (key) return key;
   if (!secret.startsWith(SECRET_PREFIX)) throw new Error(`webhook secrets start with ${SECRET_PREFIX}`);
-  return Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
+  key = createSecretKey(Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64'));
+  // Bounded: rotations and deleted subscriptions leave old secrets behind.
+  if (keys.size >= 4096) keys.clear();
+  keys.set(secret, key);
+  return key;
 }
 
 /** `v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>` for one secret. */
