@@ -3,7 +3,7 @@
  * on a fresh rocksdb temp dir, N ~250 B events per commit, for BENCH_LAYOUT_SECONDS (default 4) each.
  *   v1       counter check + a row per event with its 4 indexed keys + a commit_log row holding the documents
  *   floor    one INSERT of N plain rows keyed by seq, nothing else
- *   segment  Herald's commit: EventRepository.commitSegment (one segment row + one row per type)
+ *   segment  Herald's commit: EventRepository.commitSegments (one segment row + one row per type)
  * Run: npx tsx bench/commit-layouts.ts [N]   (each layout in its own child process)
  */
 import { spawnSync } from 'node:child_process';
@@ -43,7 +43,7 @@ async function worker(layout: Layout, n: number): Promise<void> {
       return { ...prepareEvent(input, new Date(now)), seq, event_id: serverEventId(seq, now) };
     });
     if (layout === 'segment') {
-      await repo.commitSegment(prev, toSegmentRecords(events, new Set(), now));
+      await repo.commitSegments(prev, [toSegmentRecords(events, new Set(), now)]);
     } else if (layout === 'floor') {
       await db.query('INSERT INTO plain $rows RETURN NONE', { rows: events.map((e) => ({ id: new RecordId('plain', e.seq), doc: JSON.stringify(e) })) }).collect();
     } else {

@@ -1,5 +1,5 @@
 /**
- * What a LIVE query costs the writer: the committer's transaction (EventRepository.commitSegment, 64 events
+ * What a LIVE query costs the writer: the committer's transaction (EventRepository.commitSegments, 64 events
  * per segment, seqs consecutive from 0) straight against the store — no HTTP — on a fresh rocksdb temp dir,
  * in two setups: no LIVE query (HERALD_LIVE_QUERY=off); one LIVE query on `segment` (what Herald does). Each
  * setup runs in its own child process (the embedded engine can outlive close()), and the setups alternate for
@@ -63,7 +63,7 @@ async function worker(mode: Mode, dir: string, events: number): Promise<void> {
     const now = new Date();
     const prev = seq;
     const prepared = Array.from({ length: BATCH }, () => ({ ...prepareEvent(input, now), seq: ++seq, event_id: serverEventId(seq, now.getTime()) }));
-    await repo.commitSegment(prev, toSegmentRecords(prepared, new Set(), now.getTime()));
+    await repo.commitSegments(prev, [toSegmentRecords(prepared, new Set(), now.getTime())]);
   };
   for (let b = 0; b < WARMUP_BATCHES; b++) await batch();
   const batches = Math.ceil(events / BATCH);
@@ -119,7 +119,7 @@ function runWorker(mode: Mode, events: number): Promise<WorkerResult> {
 export async function runLiveCost(): Promise<Record<Mode, WorkerResult[]>> {
   const events = Number(process.env.BENCH_LIVE_EVENTS ?? 20_000);
   const rounds = Number(process.env.BENCH_LIVE_ROUNDS ?? 3);
-  console.log(`\n== live-cost: EventRepository.commitSegment, ${BATCH} events/transaction, ${fmtInt(Math.ceil(events / BATCH) * BATCH)} timed events ` +
+  console.log(`\n== live-cost: EventRepository.commitSegments, ${BATCH} events/transaction, ${fmtInt(Math.ceil(events / BATCH) * BATCH)} timed events ` +
     `(after ${WARMUP_BATCHES} untimed transactions) per run, fresh rocksdb dir and process per run, ${rounds} rounds of ${MODES.join(' → ')}`);
   const results: Record<Mode, WorkerResult[]> = { none: [], segment: [] };
   for (let round = 1; round <= rounds; round++) {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { Value } from 'typebox/value';
+import { Event } from '../src/schemas/event.js';
 import { countEvents, event, testApp } from './helpers/app.js';
 
 let app: FastifyInstance;
@@ -77,6 +79,28 @@ describe('POST /events/batch', () => {
     expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
     const history = await app.inject({ url: `/events?correlation_id=${correlation}&order=asc` });
     expect(history.json().events.map((e: { seq: number }) => e.seq)).toEqual(events.map((e) => e.seq));
+  });
+
+  it('answers with the stored documents in the schema\'s form, as GET /events/:id serves them', async () => {
+    // The publish answer reuses the stored document text (routes/events.ts); it must say what the schema says.
+    const res = await app.inject({
+      method: 'POST', url: '/events/batch',
+      headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+      payload: { events: [
+        event({ payload: { text: 'line\u2028sep "quoted" \\ é 🎉', nested: { list: [1, null, true] } }, metadata: { m: 1 } }),
+        event({ event_id: randomUUID(), target: 'agent-2', workflow_id: randomUUID(), expires_at: '2999-01-01T00:00:00+02:00', max_retries: 3 }),
+      ] },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    const events = res.json().events as Array<{ event_id: string }>;
+    for (const e of events) {
+      expect(Value.Check(Event, e)).toBe(true);
+      expect((await app.inject({ url: `/events/${e.event_id}` })).json()).toEqual(e);
+    }
+    const single = await post('/events', event({ payload: { n: '\u0000' } }));
+    expect(Value.Check(Event, single.json().event)).toBe(true);
+    expect((await app.inject({ url: `/events/${single.json().event.event_id}` })).json()).toEqual(single.json().event);
   });
 
   it('answers a repeated batch with the stored events and stores nothing new', async () => {

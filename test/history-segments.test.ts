@@ -5,7 +5,7 @@ import { event, testApp } from './helpers/app.js';
 import { readHistory } from '../src/store/event-history.js';
 import { and, test } from '../src/events/filter.js';
 import { EventRepository } from '../src/store/event-repository.js';
-import { SEQ_MAX } from '../src/store/segment-rows.js';
+import { SEGMENT_SPLIT_EVENTS, SEQ_MAX } from '../src/store/segment-rows.js';
 
 interface Ev { event_type: string; seq: number; workflow_id: string | null }
 
@@ -26,6 +26,12 @@ beforeAll(async () => {
     expect(res.statusCode).toBe(201);
     all.push(...(res.json().events as Ev[]));
   }
+  // One batch larger than a segment row holds: one transaction, several rows.
+  const big = Array.from({ length: 2 * SEGMENT_SPLIT_EVENTS + 44 }, (_, k) =>
+    event({ event_type: TYPES[k % 4], workflow_id: k % 5 === 0 ? workflow : null, event_id: k % 50 === 0 ? randomUUID() : undefined, payload: { big: k } }));
+  const res = await app.inject({ method: 'POST', url: '/events/batch', payload: { events: big } });
+  expect(res.statusCode).toBe(201);
+  all.push(...(res.json().events as Ev[]));
 });
 afterAll(async () => {
   await app.close();
@@ -107,6 +113,22 @@ describe('segment documents', () => {
       expect(chars).toBeLessThan((newest?.docs.length ?? 0) / 4);
     } finally {
       parsed.mockRestore();
+    }
+  });
+
+  it('of a batch larger than a row holds are consecutive rows of at most SEGMENT_SPLIT_EVENTS that tile its seqs', async () => {
+    const repo = new EventRepository(app.store.db);
+    const bigFirst = (all.at(-(2 * SEGMENT_SPLIT_EVENTS + 44)) as Ev).seq;
+    const rows = (await repo.reads.endingIn(bigFirst - 1, SEQ_MAX)).map((r) => ({ first: r.first, last: r.last }));
+    expect(rows).toEqual([
+      { first: bigFirst, last: bigFirst + SEGMENT_SPLIT_EVENTS - 1 },
+      { first: bigFirst + SEGMENT_SPLIT_EVENTS, last: bigFirst + 2 * SEGMENT_SPLIT_EVENTS - 1 },
+      { first: bigFirst + 2 * SEGMENT_SPLIT_EVENTS, last: bigFirst + 2 * SEGMENT_SPLIT_EVENTS + 43 },
+    ]);
+    // Every event of it is found by id, the client's ids through their key rows, and by history.
+    for (const e of all.slice(-(2 * SEGMENT_SPLIT_EVENTS + 44)).filter((_, k) => k % 37 === 0 || k % 50 === 0)) {
+      const found = await app.inject({ url: `/events/${(e as Ev & { event_id: string }).event_id}` });
+      expect(found.json().seq).toBe(e.seq);
     }
   });
 

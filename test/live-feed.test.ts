@@ -28,7 +28,7 @@ afterAll(async () => {
 async function commit(n: number): Promise<Event[]> {
   const prev = seq;
   const events = Array.from({ length: n }, (): Event => ({ ...prepareEvent(event(), new Date()), seq: ++seq, event_id: serverEventId(seq, Date.now()) }));
-  await repo.commitSegment(prev, toSegmentRecords(events, new Set(), Date.now()));
+  await repo.commitSegments(prev, [toSegmentRecords(events, new Set(), Date.now())]);
   return events;
 }
 

@@ -3,7 +3,8 @@ import type { Event } from '../schemas/event.js';
 import { DuplicateKeyError, EventRepository, SeqMovedError, isWriteConflict } from '../store/event-repository.js';
 import { serverEventId } from '../store/event-ids.js';
 import { toSegmentRecords } from '../store/segment-records.js';
-import { SEGMENT_MAX_EVENTS } from '../store/segment-rows.js';
+import { documentTexts } from '../store/segment-docs.js';
+import { SEGMENT_MAX_EVENTS, SEGMENT_SPLIT_EVENTS } from '../store/segment-rows.js';
 import { GroupWindow } from './group-window.js';
 import type { PreparedEvent } from './prepare.js';
 
@@ -11,6 +12,8 @@ export interface PublishResult {
   event: Event;
   /** False when an event with this event_id was already stored (idempotent re-publish). */
   created: boolean;
+  /** When created: the event's stored document, exactly `JSON.stringify(event)` (the response can reuse it). */
+  json?: string;
 }
 
 interface Unit {
@@ -28,6 +31,13 @@ export interface GroupCommit {
 }
 
 export class ShuttingDownError extends Error {}
+
+/** `items` in runs of at most `size`, in order. */
+function chunks<T>(items: T[], size: number): T[][] {
+  const runs: T[][] = [];
+  for (let i = 0; i < items.length; i += size) runs.push(items.slice(i, i + size));
+  return runs;
+}
 export class StoreUnavailableError extends Error {}
 
 export interface CommitterOptions {
@@ -201,14 +211,18 @@ export class Committer {
       fresh.push(event);
       return event.event_id;
     });
+    let texts: string[] = [];
     if (fresh.length > 0) {
-      await this.repo.commitSegment(prevSeq, toSegmentRecords(fresh, new Set(created.keys()), atMs));
+      const clientIds = new Set(created.keys());
+      const segments = chunks(fresh, SEGMENT_SPLIT_EVENTS).map((events) => toSegmentRecords(events, clientIds, atMs));
+      await this.repo.commitSegments(prevSeq, segments);
+      texts = segments.flatMap((r) => documentTexts(r.segment) ?? []);
       this.lastSeq = seq;
       this.stats.commits += 1;
       this.stats.events += fresh.length;
     }
-    const byId = new Map(fresh.map((e) => [e.event_id, e]));
-    return results.map((r) => (typeof r === 'string' ? { event: byId.get(r) as Event, created: true } : r));
+    const byId = new Map(fresh.map((e, i) => [e.event_id, { event: e, created: true, json: texts[i] }]));
+    return results.map((r) => (typeof r === 'string' ? byId.get(r) as PublishResult : r));
   }
 
   private queuedEvents(): number {

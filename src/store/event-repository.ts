@@ -39,26 +39,30 @@ export class EventRepository {
   }
 
   /**
-   * Commits one segment (seqs prevSeq+1 .. its last) in one transaction that first moves the shared counter
-   * from prevSeq to the segment's last seq — so seqs follow commit order across writers (SeqMovedError:
-   * another writer was first) and segments tile the seq space with no gap. DuplicateKeyError: one of its
+   * Commits consecutive segments (seqs prevSeq+1 .. the last one's last) in one transaction that first moves
+   * the shared counter from prevSeq to that last seq — so seqs follow commit order across writers
+   * (SeqMovedError: another writer was first) and segments tile the seq space with no gap. DuplicateKeyError: one of its
    * client-supplied event_ids is stored already; nothing was written. Webhook deliveries read the log by cursor: a commit
    * writes nothing per subscription (docs/webhooks.md).
    */
-  async commitSegment(prevSeq: number, records: SegmentRecords): Promise<void> {
-    const types = records.types.filter((t) => !this.registeredTypes.has(String(t.id.id)));
+  async commitSegments(prevSeq: number, segments: SegmentRecords[]): Promise<void> {
+    const last = segments.at(-1)?.segment.last;
+    if (last === undefined) return;
+    const keys = segments.flatMap((r) => r.keys);
+    const allTypes = new Map(segments.flatMap((r) => r.types.map((t) => [String(t.id.id), t] as const)));
+    const types = [...allTypes].filter(([name]) => !this.registeredTypes.has(name)).map(([, t]) => t);
     // One INSERT without INTO writes rows of several tables: each statement costs the engine ~0.5 ms.
-    const rows = [records.segment, ...records.segTypes, ...records.refs, ...records.expiries];
+    const rows = segments.flatMap((r) => [r.segment, ...r.segTypes, ...r.refs, ...r.expiries]);
     const responses = await this.db
       .query(
         `BEGIN;
         IF (UPDATE ONLY herald_seq:event SET value = $last WHERE value = $prev RETURN VALUE value) != $last { THROW "herald:seq_moved" };
-        ${records.keys.length > 0 ? `LET $ins = INSERT IGNORE INTO event_key $keys RETURN VALUE id;
-        IF array::len($ins) != ${records.keys.length} { THROW "herald:duplicate" };` : ''}
+        ${keys.length > 0 ? `LET $ins = INSERT IGNORE INTO event_key $keys RETURN VALUE id;
+        IF array::len($ins) != ${keys.length} { THROW "herald:duplicate" };` : ''}
         INSERT $rows RETURN NONE;
         ${types.length > 0 ? 'INSERT IGNORE INTO event_type $types RETURN NONE;' : ''}
         COMMIT;`,
-        { prev: prevSeq, last: records.segment.last, keys: records.keys, rows, types },
+        { prev: prevSeq, last, keys, rows, types },
       )
       .responses();
     const failure = transactionFailure(responses);
@@ -67,7 +71,7 @@ export class EventRepository {
       if (failure.messages.some((m) => m.includes('herald:duplicate'))) throw new DuplicateKeyError('an event_id is stored already');
       throw new Error(failure.cause);
     }
-    for (const t of records.types) this.registeredTypes.add(String(t.id.id));
+    for (const name of allTypes.keys()) this.registeredTypes.add(name);
   }
 
   /** The stored events of these client-supplied ids, through their `event_key` rows, by id. */

@@ -29,14 +29,29 @@ export function encodeDocs(events: Event[], first: number, last: number): { docs
  * parsed whole.
  */
 export function storedDocs(row: Pick<SegmentRow, 'docs' | 'first' | 'last' | 'offs'>): StoredDoc[] {
+  const spans = docSpans(row);
+  if (!spans) return decodeDocs(row).map((e) => ({ seq: e.seq, event: () => e }));
+  return spans.map(({ seq, start, end }) => lazyDoc(seq, row.docs, start, end));
+}
+
+/**
+ * The JSON text of each of the segment's documents, ascending (exactly `JSON.stringify` of each event), or
+ * undefined for a segment without `offs`.
+ */
+export function documentTexts(row: Pick<SegmentRow, 'docs' | 'first' | 'last' | 'offs'>): string[] | undefined {
+  return docSpans(row)?.map(({ start, end }) => row.docs.slice(start, end));
+}
+
+/** Where each document of the segment starts and ends in `docs`, ascending; undefined without usable `offs`. */
+function docSpans(row: Pick<SegmentRow, 'docs' | 'first' | 'last' | 'offs'>): Array<{ seq: number; start: number; end: number }> | undefined {
   const { docs, offs } = row;
-  if (!offs || offs.length !== row.last - row.first + 1) return decodeDocs(row).map((e) => ({ seq: e.seq, event: () => e }));
-  const found: StoredDoc[] = [];
+  if (!offs || offs.length !== row.last - row.first + 1) return undefined;
+  const found: Array<{ seq: number; start: number; end: number }> = [];
   let end = docs.length - 1; // the closing ']'
   for (let i = offs.length - 1; i >= 0; i--) {
     const start = offs[i] as number;
     if (start < 0) continue;
-    found.push(lazyDoc(row.first + i, docs, start, end));
+    found.push({ seq: row.first + i, start, end });
     end = start - 1; // the ',' before it
   }
   return found.reverse();

@@ -30,6 +30,14 @@ export const LEGACY_SCHEMA_VERSION = 1;
  */
 export const SEGMENT_MAX_EVENTS = 4096;
 
+/**
+ * Events per segment row a transaction writes: a larger group is split into rows of at most this many (in
+ * the same transaction, so still atomic). A read fetches whole rows, so a history page of 100 events or a
+ * single lookup pays for at most this many documents rather than a whole 1000-event batch
+ * (docs/storage.md, "Segment size").
+ */
+export const SEGMENT_SPLIT_EVENTS = 128;
+
 /** Largest seq Herald ever assigns (the largest integer a JSON number holds exactly). */
 export const SEQ_MAX = 2 ** 53 - 1;
 /** A seq as a fixed-width string, so string keys sort like the numbers. */
