@@ -84,7 +84,7 @@ export class WebhookSender {
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
-    }, this.options.timeoutMs);
+    }, this.options.timeoutMs).unref();
     const siblings = signal ? this.siblingsUnder(signal) : undefined;
     siblings?.add(controller);
     if (signal?.aborted) controller.abort();
