@@ -32,6 +32,20 @@ export interface GroupCommit {
 
 export class ShuttingDownError extends Error {}
 
+/**
+ * The event as stored, its keys in the Event schema's order (seq before the optional trace and CloudEvent
+ * fields): a publish answer reuses the stored text, and should read like every other answer.
+ */
+function storedEvent(prepared: PreparedEvent, seq: number, eventId: string): Event {
+  const { traceparent, tracestate, cloudevent, ...fields } = prepared;
+  return {
+    ...fields, event_id: eventId, seq,
+    ...(traceparent !== undefined && { traceparent }),
+    ...(tracestate !== undefined && { tracestate }),
+    ...(cloudevent !== undefined && { cloudevent }),
+  };
+}
+
 /** `items` in runs of at most `size`, in order. */
 function chunks<T>(items: T[], size: number): T[][] {
   const runs: T[][] = [];
@@ -206,7 +220,7 @@ export class Committer {
         const existing = stored.get(id) ?? created.get(id);
         if (existing) return { event: existing, created: false };
       }
-      const event: Event = { ...prepared, seq: ++seq, event_id: id ?? serverEventId(seq, atMs) };
+      const event = storedEvent(prepared, ++seq, id ?? serverEventId(seq, atMs));
       if (id !== null) created.set(id, event);
       fresh.push(event);
       return event.event_id;
