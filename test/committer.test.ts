@@ -59,3 +59,23 @@ describe('shutdown', () => {
     expect(new Set(results.flat().map((r) => r.event.seq)).size).toBe(50);
   });
 });
+
+describe('publishing, as the webhook engine reads it to give publishes priority', () => {
+  it('is true while a publish is unanswered and for the given time after the last one arrived', async () => {
+    const app = await testApp();
+    try {
+      expect(app.committer.publishing(60_000)).toBe(false);
+      const pending = app.committer.publish([prepareEvent(event() as never, new Date())]);
+      expect(app.committer.publishing(0)).toBe(true);
+      await pending;
+      expect(app.committer.publishing(0)).toBe(false);
+      expect(app.committer.publishing(60_000)).toBe(true);
+      // A failed publish is answered too.
+      const failing = app.committer.publish([{ ...prepareEvent(event() as never, new Date()), payload: { bad: 1n } as never }]);
+      await expect(failing).rejects.toThrow();
+      expect(app.committer.publishing(0)).toBe(false);
+    } finally {
+      await app.close();
+    }
+  });
+});

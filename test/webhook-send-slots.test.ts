@@ -22,6 +22,23 @@ describe('send slots: one bound for first attempts and retries', () => {
   });
 });
 
+describe('send slots give publishing priority', () => {
+  it('allow one request in flight in all while they yield, and let the ones in flight finish', () => {
+    let yielding = false;
+    const slots = new SendSlots(64, 16, () => yielding);
+    for (let i = 0; i < 10; i++) slots.take('a');
+    expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([54, 6, 16]);
+    yielding = true;
+    expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([-9, -9, -9]);
+    for (let i = 0; i < 10; i++) slots.release('a');
+    expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([1, 1, 1]);
+    slots.take('b');
+    expect([slots.free, slots.freeFor('a')]).toEqual([0, 0]);
+    yielding = false;
+    expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([63, 16, 15]);
+  });
+});
+
 describe('outcome buffer', () => {
   const settled = (n: number): SettledDelivery => ({ deliveryId: `s.${n}`, subscriptionId: 's', eventId: `e${n}`, status: 'delivered', attempts: 1 });
   const record = (seq: number) => ({ seq, event_id: `e${seq}`, event_type: 't', priority: 'normal' as const, attempt: { attempt: 1, at: '', status_code: 204, duration_ms: 1, error: null, response_body: null, webhook_id: `e${seq}` } });

@@ -82,6 +82,8 @@ export class Committer {
   private running = false;
   private closed = false;
   private lastSeq: number | null = null;
+  private unanswered = 0;
+  private lastArrival = Number.NEGATIVE_INFINITY;
   private idleWaiters: Array<() => void> = [];
   private readonly listeners = new Set<(events: Event[]) => void>();
   private readonly groupListeners = new Set<(group: GroupCommit) => void>();
@@ -104,14 +106,22 @@ export class Committer {
   /** Stores the events atomically (all or none) and resolves once they are durable. */
   publish(events: PreparedEvent[]): Promise<PublishResult[]> {
     if (this.closed) return Promise.reject(new ShuttingDownError('Herald is shutting down'));
-    this.window.arrived(this.now());
-    return new Promise((resolve, reject) => {
+    this.lastArrival = this.now();
+    this.window.arrived(this.lastArrival);
+    this.unanswered++;
+    const answered = () => this.unanswered--;
+    return new Promise<PublishResult[]>((resolve, reject) => {
       this.queue.push({ events, resolve, reject });
       if (!this.running) {
         this.running = true;
         setImmediate(() => void this.drain());
       }
-    });
+    }).finally(answered);
+  }
+
+  /** Whether a publish is unanswered, or arrived within the last `ms` (a closed-loop publisher's next one is coming). */
+  publishing(ms: number): boolean {
+    return this.unanswered > 0 || this.now() - this.lastArrival < ms;
   }
 
   /** Called with each publish's newly stored events, in seq order, before the publisher is answered. */

@@ -11,6 +11,17 @@ import { LogDispatcher } from '../webhooks/dispatcher.js';
 import { WebhookEngine } from '../webhooks/engine.js';
 import { SendSlots } from '../webhooks/send-slots.js';
 import { DeliveryWorker } from '../webhooks/worker.js';
+import { eventLoopSampler, type LoopSampler } from '../lib/loop-load.js';
+
+const LOOP_SAMPLE_MS = 10;
+/** Event loop utilization from which deliveries leave the loop to waiting publishes. */
+const SATURATED = 0.8;
+/** A publish this recent counts as publishing: closed-loop publishers send the next one right after the answer. */
+const PUBLISH_RECENT_MS = 10;
+
+/** The committer is registered after this plugin; until it is, nothing publishes. */
+const yieldToPublishing = (app: FastifyInstance, loop: LoopSampler): boolean =>
+  loop() >= SATURATED && app.hasDecorator('committer') && app.committer.publishing(PUBLISH_RECENT_MS);
 
 export interface Webhooks {
   index: SubscriptionIndex;
@@ -59,7 +70,9 @@ export default fp(
     const outcome = { retry: { scheduleMs: cfg.retryScheduleMs, jitter: DEFAULT_JITTER, maxRetryAfterMs: cfg.maxRetryAfterMs }, maxPauseMs: cfg.maxPauseMs };
     const { leaseMs, pollMs } = cfg;
     // One bound for first attempts and retries together: HERALD_WEBHOOK_CONCURRENCY is the process's total.
-    const slots = new SendSlots(cfg.concurrency, cfg.perSubscription);
+    // Publishing comes first (send-slots.ts): deliveries yield while publishes wait and the loop is saturated.
+    const loop = eventLoopSampler(LOOP_SAMPLE_MS);
+    const slots = new SendSlots(cfg.concurrency, cfg.perSubscription, () => yieldToPublishing(app, loop.sample));
     const common = { deliveries: app.store.deliveries, events: app.store.events, index, sender, gate, slots, clock: app.clock, log };
     const worker = cfg.worker
       ? new WebhookEngine(
@@ -78,6 +91,7 @@ export default fp(
       index.stop();
       await worker?.stop(Math.min(5000, app.config.shutdownTimeoutMs / 2));
       await sender.close();
+      loop.stop();
     });
   },
   { name: 'webhooks', dependencies: ['store'] },
