@@ -12,7 +12,7 @@ export default fp(
     const { index, worker } = app.webhooks;
     const committer = new Committer(app.store.events, app.log.child({ component: 'committer' }), app.config.commit);
     if (worker) committer.onCommit(() => {
-      if (index.size > 0) worker.wake();
+      if (index.size > 0) worker.committed();
     });
     app.decorate('committer', committer);
     // Runs before the store's onClose (hooks run in reverse registration order), so queued events commit first.

@@ -20,7 +20,15 @@ export class WebhookEngine {
     this.retries.start();
   }
 
-  /** Something may be due now (a commit, a manual retry, a replay). */
+  /**
+   * New events in the log. Only first attempts can be due: a commit puts nothing in the retry queue, and
+   * waking the retry worker here cost a claim query per commit.
+   */
+  committed(): void {
+    this.dispatcher.wake();
+  }
+
+  /** Something may be due now in either half (a manual retry, a replay, a subscription change). */
   wake(): void {
     this.dispatcher.wake();
     this.retries.wake();
