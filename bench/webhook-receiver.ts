@@ -25,7 +25,7 @@ export interface ReceiverReport {
   duplicates: number;
   unstamped: number;
   negativeLatencies: number;
-  /** Arrivals of a `bench_k` line with a lower seq than an earlier arrival on it. */
+  /** Arrivals of a `bench_k` line with a lower seq than an earlier arrival on it, or with no readable seq. */
   orderViolations: number;
   p50: number;
   p90: number;
@@ -91,7 +91,8 @@ function checkOrder(key: string, body: Buffer): void {
   if (Number.isNaN(line)) return;
   const id = `${key} ${line}`;
   const seq = numberAfter(body, SEQ);
-  if (seq < (lastSeqOfLine.get(id) ?? -1)) orderViolations++;
+  // A body whose seq cannot be read counts as a violation: the check must not pass by not looking.
+  if (Number.isNaN(seq) || seq < (lastSeqOfLine.get(id) ?? -1)) orderViolations++;
   else lastSeqOfLine.set(id, seq);
 }
 

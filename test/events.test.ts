@@ -107,6 +107,19 @@ describe('POST /events/batch', () => {
     expect(Object.keys(single.json().event)).toEqual(Object.keys(fetched));
   });
 
+  it('answers a batch of several segment rows that repeats a stored id with every event as stored', async () => {
+    const stored = (await post('/events', event({ event_id: randomUUID() }))).json().event;
+    const events = Array.from({ length: 300 }, (_, i) => (i === 200 ? event({ event_id: stored.event_id }) : event({ payload: { i } })));
+    const res = await post('/events/batch', { events });
+    expect(res.statusCode).toBe(201);
+    const answered = res.json().events as Array<{ event_id: string; seq: number; payload: { i?: number } }>;
+    expect(answered[200]).toEqual(stored);
+    for (const i of [0, 127, 128, 199, 201, 255, 256, 299]) {
+      expect(answered[i]?.payload.i).toBe(i);
+      expect((await app.inject({ url: `/events/${answered[i]?.event_id}` })).json()).toEqual(answered[i]);
+    }
+  });
+
   it('answers a repeated batch with the stored events and stores nothing new', async () => {
     const body = { events: [event({ event_id: randomUUID() }), event({ event_id: randomUUID() })] };
     const first = await post('/events/batch', body);

@@ -23,19 +23,28 @@ describe('send slots: one bound for first attempts and retries', () => {
 });
 
 describe('send slots give publishing priority', () => {
-  it('allow one request in flight in all while they yield, and let the ones in flight finish', () => {
+  it('shrink to 4 in all and 1 per subscription while they yield, let the ones in flight finish, and wake the waiting sides when yielding ends', () => {
     let yielding = false;
     const slots = new SendSlots(64, 16, () => yielding);
+    let woken = 0;
+    slots.onRelease(() => woken++);
     for (let i = 0; i < 10; i++) slots.take('a');
     expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([54, 6, 16]);
     yielding = true;
-    expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([-9, -9, -9]);
-    for (let i = 0; i < 10; i++) slots.release('a');
-    expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([1, 1, 1]);
+    expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([-6, -9, -6]);
+    for (let i = 0; i < 9; i++) slots.release('a');
+    // One slow endpoint ('a') holds one slot; the others still get the rest.
+    expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([3, 0, 1]);
     slots.take('b');
-    expect([slots.free, slots.freeFor('a')]).toEqual([0, 0]);
+    expect([slots.free, slots.freeFor('b'), slots.freeFor('c')]).toEqual([2, 0, 1]);
+    woken = 0;
+    slots.recheck(); // still yielding: nobody is woken
     yielding = false;
-    expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([63, 16, 15]);
+    slots.recheck();
+    expect(woken).toBe(1);
+    slots.recheck(); // once per end of yielding
+    expect(woken).toBe(1);
+    expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([62, 15, 15]);
   });
 });
 

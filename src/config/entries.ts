@@ -94,7 +94,7 @@ export const entries = {
     concurrency: integer('HERALD_WEBHOOK_CONCURRENCY', '64', 'Webhook requests in flight per process, first attempts and retries together (also the most keep-alive connections per origin)', { floor: 1 }),
     perSubscription: integer('HERALD_WEBHOOK_SUBSCRIPTION_CONCURRENCY', '16', 'Webhook requests in flight per subscription and process', { floor: 1 }),
     leaseMs: duration('HERALD_WEBHOOK_LEASE', '30s', 'A subscription\'s cursor, and a claimed retry, is leased to one replica this long, renewed every lease/3; a crashed replica\'s subscriptions and retries are taken over after it', { floor: 1 }),
-    pollMs: duration('HERALD_WEBHOOK_POLL', '500ms', 'An idle worker looks for due deliveries this often (a publish in the same process wakes it at once)', { floor: 1 }),
+    pollMs: duration('HERALD_WEBHOOK_POLL', '500ms', 'An idle worker looks for due deliveries this often (a publish in the same process wakes first attempts at once; a manual retry or replay wakes retries)', { floor: 1 }),
     disableAfterMs: duration('HERALD_WEBHOOK_DISABLE_AFTER', '5d', 'Disable a subscription whose deliveries have failed continuously this long (`0` = never)'),
     circuitFailures: integer('HERALD_WEBHOOK_CIRCUIT_FAILURES', '10', 'Consecutive failed attempts that open a subscription\'s circuit: no requests until a cool-down passes, then one probe ([docs/webhooks.md](docs/webhooks.md#endpoint-health), `0` = never)'),
     circuitCoolDownMs: duration('HERALD_WEBHOOK_CIRCUIT_COOLDOWN', '30s', 'First cool-down of an open circuit; it doubles each time a probe fails', { floor: 1 }),

@@ -55,7 +55,7 @@ function chunks<T>(items: T[], size: number): T[][] {
 export class StoreUnavailableError extends Error {}
 
 export interface CommitterOptions {
-  /** Most events per transaction; clamped to SEGMENT_MAX_EVENTS, the most one segment holds. */
+  /** Most events per transaction; clamped to SEGMENT_MAX_EVENTS, the seq span segment reads rely on. */
   maxEvents: number;
   windowMs: number;
   /** Longest wait the arrival rate may add before a transaction that is not full (group-window.ts). */
@@ -68,7 +68,7 @@ export interface CommitterOptions {
 
 /**
  * The one writer of events per process. Publishes that arrive while a transaction is in flight are
- * group-committed in the next one — one segment row per transaction (docs/storage.md) — so throughput is
+ * group-committed in the next one — a segment row per 128 events of it (docs/storage.md) — so throughput is
  * bounded by HTTP and the engine's per-statement cost rather than one database round trip per event.
  *
  * Each transaction checks and advances the shared seq counter (`herald_seq:event`) as its first statement, so

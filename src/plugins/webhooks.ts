@@ -71,8 +71,8 @@ export default fp(
     const { leaseMs, pollMs } = cfg;
     // One bound for first attempts and retries together: HERALD_WEBHOOK_CONCURRENCY is the process's total.
     // Publishing comes first (send-slots.ts): deliveries yield while publishes wait and the loop is saturated.
-    const loop = eventLoopSampler(LOOP_SAMPLE_MS);
-    const slots = new SendSlots(cfg.concurrency, cfg.perSubscription, () => yieldToPublishing(app, loop.sample));
+    const loop = eventLoopSampler(LOOP_SAMPLE_MS, () => slots.recheck());
+    const slots: SendSlots = new SendSlots(cfg.concurrency, cfg.perSubscription, () => yieldToPublishing(app, loop.sample));
     const common = { deliveries: app.store.deliveries, events: app.store.events, index, sender, gate, slots, clock: app.clock, log };
     const worker = cfg.worker
       ? new WebhookEngine(

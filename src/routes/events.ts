@@ -23,7 +23,7 @@ declare module 'fastify' {
 /**
  * A publish answers with the events it just stored, and the committer kept each one's stored document: the
  * text of `JSON.stringify` of the Event it built from schema-checked fields. The reply reuses those texts
- * rather than serializing every event again (on a 200-event batch that was ~13% of the publish path's CPU).
+ * rather than serializing every event again (measurably cheaper on large batches: docs/BENCHMARKS.md).
  * A reply holding an event that was already stored (an idempotent re-publish) goes through the schema's
  * serializer as usual.
  */

@@ -25,8 +25,8 @@ export const SCHEMA_VERSION = 2;
 export const LEGACY_SCHEMA_VERSION = 1;
 
 /**
- * Most events one segment holds. Commit groups and batch requests are capped at it, so the segment holding
- * seq s has an id (its last seq) in [s, s + SEGMENT_MAX_EVENTS − 1].
+ * Most seqs one segment spans. Commit groups and batch requests are capped at it (and rows hold at most
+ * SEGMENT_SPLIT_EVENTS), so the segment holding seq s has an id (its last seq) in [s, s + SEGMENT_MAX_EVENTS − 1].
  */
 export const SEGMENT_MAX_EVENTS = 4096;
 

@@ -3,7 +3,7 @@ import type { DeliveryWorker, SettledDelivery } from './worker.js';
 
 /**
  * The two halves of delivery in one process: first attempts from the log by cursor (dispatcher.ts) and the
- * retry queue (worker.ts). Listeners and wake-ups reach both.
+ * retry queue (worker.ts). Listeners reach both; a commit wakes the dispatcher, other wake-ups both.
  */
 export class WebhookEngine {
   constructor(readonly dispatcher: LogDispatcher, readonly retries: DeliveryWorker) {

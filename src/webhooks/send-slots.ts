@@ -3,19 +3,24 @@
  * and the retry worker: HERALD_WEBHOOK_CONCURRENCY in total, HERALD_WEBHOOK_SUBSCRIPTION_CONCURRENCY per
  * subscription. Each side starts work when a slot frees, whichever side freed it.
  *
- * Publishing comes first (docs/webhooks.md, "Publishing comes first"): while `yieldToPublishing()` says
- * so, one request in flight is the limit, so deliveries keep moving but leave the event loop to publishes.
+ * Publishing comes first (docs/webhooks.md, "The delivery engine"): while `yieldToPublishing()` says so,
+ * the limits shrink to YIELDING_LIMITS, so deliveries keep moving, one slow endpoint holds at most one of
+ * the few slots, and the event loop is left to publishes. `recheck()` (after every load sample) hands the
+ * full limits back to the waiting sides as soon as yielding ends.
  */
+export const YIELDING_LIMITS = { total: 4, perSubscription: 1 } as const;
+
 export class SendSlots {
   private total = 0;
   private readonly bySub = new Map<string, number>();
   private listeners: Array<() => void> = [];
+  private yielding = false;
 
   constructor(readonly limit: number, readonly perSubscription: number, private readonly yieldToPublishing: () => boolean = () => false) {}
 
   /** Slots free in the process. */
   get free(): number {
-    return (this.yieldToPublishing() ? 1 : this.limit) - this.total;
+    return this.limits().total - this.total;
   }
 
   /** Requests to the subscription's endpoint in flight. */
@@ -25,8 +30,22 @@ export class SendSlots {
 
   /** Slots the subscription may take now. */
   freeFor(subscriptionId: string): number {
-    if (this.yieldToPublishing()) return 1 - this.total;
-    return Math.min(this.perSubscription - this.inFlight(subscriptionId), this.free);
+    const limits = this.limits();
+    return Math.min(limits.perSubscription - this.inFlight(subscriptionId), limits.total - this.total);
+  }
+
+  /** When yielding to publishes has ended, the waiting sides start work now rather than at their next event. */
+  recheck(): void {
+    if (this.yielding && !this.yieldToPublishing()) {
+      this.yielding = false;
+      this.notify();
+    }
+  }
+
+  private limits(): { total: number; perSubscription: number } {
+    this.yielding = this.yieldToPublishing();
+    if (!this.yielding) return { total: this.limit, perSubscription: this.perSubscription };
+    return { total: Math.min(this.limit, YIELDING_LIMITS.total), perSubscription: Math.min(this.perSubscription, YIELDING_LIMITS.perSubscription) };
   }
 
   take(subscriptionId: string): void {
@@ -40,6 +59,10 @@ export class SendSlots {
     const left = this.inFlight(subscriptionId) - 1;
     if (left <= 0) this.bySub.delete(subscriptionId);
     else this.bySub.set(subscriptionId, left);
+    this.notify();
+  }
+
+  private notify(): void {
     const [first, ...rest] = this.listeners;
     if (first) this.listeners = [...rest, first];
     for (const listener of [first, ...rest]) listener?.();

@@ -17,7 +17,7 @@ import type { SendSlots } from './send-slots.js';
 
 export interface WorkerOptions {
   leaseMs: number;
-  /** How often an idle worker looks for due deliveries (commits in this process wake it at once). */
+  /** How often an idle worker looks for due deliveries (manual retries and replays wake it at once). */
   pollMs: number;
   outcome: OutcomePolicy;
 }
@@ -109,7 +109,7 @@ export class DeliveryWorker {
     this.loop ??= this.run();
   }
 
-  /** Something may be due now (a commit with deliveries, a manual retry, a free slot). */
+  /** Something may be due now (a manual retry, a replay, a free slot). */
   wake(): void {
     this.signal.wake();
   }
