@@ -11,9 +11,9 @@ import { LogDispatcher } from '../webhooks/dispatcher.js';
 import { WebhookEngine } from '../webhooks/engine.js';
 import { SendSlots } from '../webhooks/send-slots.js';
 import { DeliveryWorker } from '../webhooks/worker.js';
-import { eventLoopSampler, type LoopSampler } from '../lib/loop-load.js';
+import { eventLoopLoad, type LoopSampler } from '../lib/loop-load.js';
 
-const LOOP_SAMPLE_MS = 10;
+const LOOP_WINDOW_MS = 10;
 /** Event loop utilization from which deliveries leave the loop to waiting publishes. */
 const SATURATED = 0.8;
 /** A publish this recent counts as publishing: closed-loop publishers send the next one right after the answer. */
@@ -71,8 +71,8 @@ export default fp(
     const { leaseMs, pollMs } = cfg;
     // One bound for first attempts and retries together: HERALD_WEBHOOK_CONCURRENCY is the process's total.
     // Publishing comes first (send-slots.ts): deliveries yield while publishes wait and the loop is saturated.
-    const loop = eventLoopSampler(LOOP_SAMPLE_MS, () => slots.recheck());
-    const slots: SendSlots = new SendSlots(cfg.concurrency, cfg.perSubscription, () => yieldToPublishing(app, loop.sample));
+    const loop = eventLoopLoad(LOOP_WINDOW_MS);
+    const slots = new SendSlots(cfg.concurrency, cfg.perSubscription, () => yieldToPublishing(app, loop));
     const common = { deliveries: app.store.deliveries, events: app.store.events, index, sender, gate, slots, clock: app.clock, log };
     const worker = cfg.worker
       ? new WebhookEngine(
@@ -91,7 +91,6 @@ export default fp(
       index.stop();
       await worker?.stop(Math.min(5000, app.config.shutdownTimeoutMs / 2));
       await sender.close();
-      loop.stop();
     });
   },
   { name: 'webhooks', dependencies: ['store'] },

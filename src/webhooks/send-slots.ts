@@ -5,16 +5,18 @@
  *
  * Publishing comes first (docs/webhooks.md, "The delivery engine"): while `yieldToPublishing()` says so,
  * the limits shrink to YIELDING_LIMITS, so deliveries keep moving, one slow endpoint holds at most one of
- * the few slots, and the event loop is left to publishes. `recheck()` (after every load sample) hands the
- * full limits back to the waiting sides as soon as yielding ends.
+ * the few slots, and the event loop is left to publishes. While yielding, `recheck()` runs every
+ * RECHECK_MS and hands the full limits back to the waiting sides as soon as yielding ends.
  */
 export const YIELDING_LIMITS = { total: 4, perSubscription: 1 } as const;
+const RECHECK_MS = 10;
 
 export class SendSlots {
   private total = 0;
   private readonly bySub = new Map<string, number>();
   private listeners: Array<() => void> = [];
   private yielding = false;
+  private recheckTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly limit: number, readonly perSubscription: number, private readonly yieldToPublishing: () => boolean = () => false) {}
 
@@ -36,15 +38,25 @@ export class SendSlots {
 
   /** When yielding to publishes has ended, the waiting sides start work now rather than at their next event. */
   recheck(): void {
-    if (this.yielding && !this.yieldToPublishing()) {
+    if (!this.yielding) return;
+    if (this.yieldToPublishing()) this.recheckSoon();
+    else {
       this.yielding = false;
       this.notify();
     }
   }
 
+  private recheckSoon(): void {
+    this.recheckTimer ??= setTimeout(() => {
+      this.recheckTimer = undefined;
+      this.recheck();
+    }, RECHECK_MS).unref();
+  }
+
   private limits(): { total: number; perSubscription: number } {
     this.yielding = this.yieldToPublishing();
     if (!this.yielding) return { total: this.limit, perSubscription: this.perSubscription };
+    this.recheckSoon();
     return { total: Math.min(this.limit, YIELDING_LIMITS.total), perSubscription: Math.min(this.perSubscription, YIELDING_LIMITS.perSubscription) };
   }
 
