@@ -53,6 +53,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrowError(`${name}=${JSON.stringify(value)}: ${expected}`);
   });
 
+  it('refuses a RocksDB block cache smaller than the memtables it must hold, as the engine sees them', () => {
+    const small = { HERALD_ROCKSDB_BLOCK_CACHE_SIZE: '16MiB' };
+    expect(() => loadConfig(small)).toThrowError(/HERALD_ROCKSDB_BLOCK_CACHE_SIZE \(16777216 bytes\) must be at least .* \(33554432 bytes\)/);
+    expect(loadConfig({ ...small, HERALD_ROCKSDB_WRITE_BUFFER_SIZE: '8MiB' }).db.rocksdb.blockCacheSize).toBe(16 * 2 ** 20);
+    expect(() => loadConfig({ ...small, HERALD_ROCKSDB_WRITE_BUFFER_SIZE: '8MiB', SURREAL_ROCKSDB_MAX_WRITE_BUFFER_NUMBER: '4' })).toThrowError(ConfigError);
+    expect(loadConfig({ ...small, SURREAL_ROCKSDB_BLOCK_CACHE_SIZE: String(64 * 2 ** 20) }).db.rocksdb.blockCacheSize).toBe(16 * 2 ** 20);
+    // Only the embedded RocksDB engine reads them.
+    expect(loadConfig({ ...small, HERALD_DB_URL: 'mem://' }).db.url).toBe('mem://');
+  });
+
   it('reports every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'abc', HERALD_BODY_LIMIT: '1', HERALD_WEBHOOK_ALLOW_HOSTS: 'a:80' }))
       .toThrowError(/PORT="abc".*\n.*HERALD_BODY_LIMIT="1".*\n.*HERALD_WEBHOOK_ALLOW_HOSTS/);

@@ -36,7 +36,7 @@ export const entries = {
     rocksdb: {
       writeBufferSize: bytes('HERALD_ROCKSDB_WRITE_BUFFER_SIZE', '16MiB', 'Embedded RocksDB: size of one memtable (bytes, or `KiB`/`MiB`/`GiB`); a `SURREAL_ROCKSDB_*` variable you set wins ([docs/deployment.md](docs/deployment.md#memory))', { minimum: 1 }),
       maxWriteBufferNumber: integer('HERALD_ROCKSDB_MAX_WRITE_BUFFER_NUMBER', '2', 'Embedded RocksDB: most memtables held in memory', { minimum: 1 }),
-      blockCacheSize: bytes('HERALD_ROCKSDB_BLOCK_CACHE_SIZE', '32MiB', 'Embedded RocksDB: block cache size'),
+      blockCacheSize: bytes('HERALD_ROCKSDB_BLOCK_CACHE_SIZE', '32MiB', 'Embedded RocksDB: block cache size; at least `WRITE_BUFFER_SIZE × MAX_WRITE_BUFFER_NUMBER` (a smaller one stalled the engine: [docs/deployment.md](docs/deployment.md#memory))'),
     },
   },
   apiKeys: text('HERALD_API_KEYS', '', '`key:scope+scope,key2:scope`; empty serves loopback clients only', {

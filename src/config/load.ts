@@ -52,12 +52,33 @@ function build(tree: Tree, source: Record<string, string | undefined>, problems:
 }
 
 /**
+ * Rules between variables that are each valid alone. With a block cache smaller than the memtables the
+ * embedded engine may hold, a bulk load stalled the store for good, with no error (docs/deployment.md#memory). A `SURREAL_ROCKSDB_*` value set in the environment
+ * is what the engine uses, so it is what is checked.
+ */
+function crossProblems(config: Config, source: Record<string, string | undefined>): string[] {
+  if (!config.db.url.startsWith('rocksdb://')) return [];
+  const { rocksdb } = config.db;
+  const effective = (name: string, herald: number): number => {
+    const engine = Number(source[`SURREAL_ROCKSDB_${name}`]);
+    return source[`SURREAL_ROCKSDB_${name}`] && Number.isFinite(engine) ? engine : herald;
+  };
+  const memtables = effective('WRITE_BUFFER_SIZE', rocksdb.writeBufferSize) * effective('MAX_WRITE_BUFFER_NUMBER', rocksdb.maxWriteBufferNumber);
+  const cache = effective('BLOCK_CACHE_SIZE', rocksdb.blockCacheSize);
+  if (cache >= memtables) return [];
+  return [`HERALD_ROCKSDB_BLOCK_CACHE_SIZE (${cache} bytes) must be at least HERALD_ROCKSDB_WRITE_BUFFER_SIZE × ` +
+    `HERALD_ROCKSDB_MAX_WRITE_BUFFER_NUMBER (${memtables} bytes): with a smaller block cache than the memtables it may hold, ` +
+    'the embedded engine stalled the store with no error under a bulk load (docs/deployment.md#memory)'];
+}
+
+/**
  * Reads and validates the environment (an unset or empty variable takes its default); throws one ConfigError
  * naming every bad variable, its value and what was expected.
  */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const problems: string[] = [];
   const config = build(entries, source, problems);
+  if (problems.length === 0) problems.push(...crossProblems(config as Config, source));
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return config as Config;
 }
