@@ -83,7 +83,9 @@ describe('webhook endpoint health, end to end', () => {
     ok = true;
     advance(25_000);
     await waitFor(async () => expect((await health(id)).state).toBe('healthy'));
-    expect(receiver.requests).toHaveLength(4);
+    // The probe was the 4th request. The two held retries are due since the probe time, so once the circuit
+    // closes they may go at once (a slot wake-up can come before the clock moves again).
+    expect(receiver.requests.length).toBeGreaterThanOrEqual(4);
     advance(1_000);
     await waitFor(async () => expect((await deliveries(id)).map((d) => [d.status, d.attempts])).toEqual([['delivered', 2], ['delivered', 2], ['delivered', 2]]));
     expect(receiver.requests).toHaveLength(6);
