@@ -2,6 +2,7 @@ import { Type, type TObject } from 'typebox';
 import { Value } from 'typebox/value';
 import { entries } from './entries.js';
 import { Entry, type VariableSchema } from './kinds.js';
+import { engineRocksdbSettings } from './rocksdb-engine.js';
 
 interface Tree {
   readonly [key: string]: Entry<unknown> | Tree;
@@ -58,14 +59,12 @@ function build(tree: Tree, source: Record<string, string | undefined>, problems:
  */
 function crossProblems(config: Config, source: Record<string, string | undefined>): string[] {
   if (!config.db.url.startsWith('rocksdb://')) return [];
-  const { rocksdb } = config.db;
-  const effective = (name: string, herald: number): number => {
-    const engine = Number(source[`SURREAL_ROCKSDB_${name}`]);
-    return source[`SURREAL_ROCKSDB_${name}`] && Number.isFinite(engine) ? engine : herald;
-  };
-  const memtables = effective('WRITE_BUFFER_SIZE', rocksdb.writeBufferSize) * effective('MAX_WRITE_BUFFER_NUMBER', rocksdb.maxWriteBufferNumber);
-  const cache = effective('BLOCK_CACHE_SIZE', rocksdb.blockCacheSize);
-  if (cache >= memtables) return [];
+  const engine = engineRocksdbSettings(config.db.rocksdb, source);
+  // An operator's engine value that is not a number (empty included) is the engine's to judge: NaN passes.
+  const bytes = (value: string) => (value.trim() === '' ? Number.NaN : Number(value));
+  const memtables = bytes(engine.writeBufferSize.value) * bytes(engine.maxWriteBufferNumber.value);
+  const cache = bytes(engine.blockCacheSize.value);
+  if (!(cache < memtables)) return [];
   return [`HERALD_ROCKSDB_BLOCK_CACHE_SIZE (${cache} bytes) must be at least HERALD_ROCKSDB_WRITE_BUFFER_SIZE × ` +
     `HERALD_ROCKSDB_MAX_WRITE_BUFFER_NUMBER (${memtables} bytes): with a smaller block cache than the memtables it may hold, ` +
     'the embedded engine stalled the store with no error under a bulk load (docs/deployment.md#memory)'];

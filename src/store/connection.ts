@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { Surreal, createRemoteEngines, type DriverContext, type SurrealEngine } from 'surrealdb';
 import { NodeEngine } from '@surrealdb/node';
 import type { Config } from '../config.js';
+import { engineRocksdbSettings } from '../config/rocksdb-engine.js';
 
 export class StoreOpenError extends Error {}
 
@@ -24,14 +25,7 @@ function embeddedPath(url: string): string | null {
  * block cache of half the RAM less 1 GiB), so RSS grew with write traffic towards gigabytes.
  */
 export function rocksdbEnv(options: Config['db']['rocksdb'], env: NodeJS.ProcessEnv): Record<string, string> {
-  const wanted: Record<string, number> = {
-    SURREAL_ROCKSDB_WRITE_BUFFER_SIZE: options.writeBufferSize,
-    SURREAL_ROCKSDB_MAX_WRITE_BUFFER_NUMBER: options.maxWriteBufferNumber,
-    SURREAL_ROCKSDB_BLOCK_CACHE_SIZE: options.blockCacheSize,
-  };
-  return Object.fromEntries(
-    Object.entries(wanted).filter(([name]) => env[name] === undefined).map(([name, value]) => [name, String(value)]),
-  );
+  return Object.fromEntries(Object.values(engineRocksdbSettings(options, env)).filter((s) => !s.setByOperator).map((s) => [s.variable, s.value]));
 }
 
 /**
