@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
 import { addressRefusal, type UrlPolicy } from './url-guard.js';
 import { unbracket } from '../lib/host-name.js';
+import { boundedMemo } from '../lib/bounded-memo.js';
 
 export const RESPONSE_BODY_LIMIT = 4096;
 
@@ -58,8 +59,14 @@ export function guardedLookup(policy: UrlPolicy) {
  */
 export class WebhookSender {
   private readonly agent: Agent;
-  /** Per callback URL, the SSRF refusal of its literal address (null: none, or a name the lookup checks). */
-  private readonly literalRefusals = new Map<string, string | null>();
+  /**
+   * Per callback URL, the SSRF refusal of its literal address (null: none, or a name the lookup checks): a
+   * literal address never goes through the connect-time lookup, so it is checked here, once per URL.
+   */
+  private readonly literalRefusal = boundedMemo(4096, (url): string | null => {
+    const host = unbracket(new URL(url).hostname);
+    return isIP(host) ? addressRefusal(this.options.policy, host, host) : null;
+  });
   /** The attempts in flight under each caller's shutdown signal, aborted together when it fires. */
   private readonly underSignal = new WeakMap<AbortSignal, Set<AbortController>>();
 
@@ -124,19 +131,6 @@ export class WebhookSender {
 
   async close(): Promise<void> {
     await this.agent.close();
-  }
-
-  /** A literal address never goes through the connect-time lookup, so it is checked here (once per URL). */
-  private literalRefusal(url: string): string | null {
-    let refusal = this.literalRefusals.get(url);
-    if (refusal === undefined) {
-      const host = unbracket(new URL(url).hostname);
-      refusal = isIP(host) ? addressRefusal(this.options.policy, host, host) : null;
-      // Callback URLs are few; a bound keeps a stream of distinct ones (replays, edits) from growing it.
-      if (this.literalRefusals.size >= 4096) this.literalRefusals.clear();
-      this.literalRefusals.set(url, refusal);
-    }
-    return refusal;
   }
 
   /** The set of controllers `signal` aborts; one listener per signal rather than one per request. */

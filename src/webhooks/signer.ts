@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { boundedMemo } from '../lib/bounded-memo.js';
 
 /** Standard Webhooks secrets are `whsec_` + base64 of the key bytes. */
 export const SECRET_PREFIX = 'whsec_';
@@ -8,18 +9,10 @@ export function generateSecret(): string {
 }
 
 /** Decoded keys by secret: every delivery signs, and a subscription has one or two secrets. */
-const keys = new Map<string, KeyObject>();
-
-function keyOf(secret: string): KeyObject {
-  let key = keys.get(secret);
-  if (key) return key;
+const keyOf = boundedMemo(4096, (secret): KeyObject => {
   if (!secret.startsWith(SECRET_PREFIX)) throw new Error(`webhook secrets start with ${SECRET_PREFIX}`);
-  key = createSecretKey(Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64'));
-  // Bounded: rotations and deleted subscriptions leave old secrets behind.
-  if (keys.size >= 4096) keys.clear();
-  keys.set(secret, key);
-  return key;
-}
+  return createSecretKey(Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64'));
+});
 
 /** `v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>` for one secret. */
 export function sign(secret: string, id: string, timestampS: number, body: string): string {
