@@ -31,6 +31,7 @@ export interface GroupCommit {
 }
 
 export class ShuttingDownError extends Error {}
+export class StoreUnavailableError extends Error {}
 
 /**
  * The event as stored, its keys in the Event schema's order (seq before the optional trace and CloudEvent
@@ -52,7 +53,6 @@ function chunks<T>(items: T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) runs.push(items.slice(i, i + size));
   return runs;
 }
-export class StoreUnavailableError extends Error {}
 
 export interface CommitterOptions {
   /** Most events per transaction; clamped to SEGMENT_MAX_EVENTS, the seq span segment reads rely on. */
