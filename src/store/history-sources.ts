@@ -6,6 +6,17 @@ import { SEGMENT_MAX_EVENTS, type RefField, type SegmentRow } from './segment-ro
 export interface SourceWindow {
   events: StoredDoc[];
   lastKey: number | null;
+  /**
+   * Set when the window stopped short of its far end because it already held the candidates wanted: the key
+   * it examined up to (ascending: every key ≤ it; descending: every key above it).
+   */
+  reached?: number;
+}
+
+/** How many candidates a window needs, counted in scan order: it fetches documents for no more than those. */
+export interface Wanted {
+  count: number;
+  asc: boolean;
 }
 
 /**
@@ -14,7 +25,7 @@ export interface SourceWindow {
  * of the rows whose key is in it, so a segment straddling a window's end belongs to the next window.
  */
 export interface HistorySource {
-  window(from: number, to: number): Promise<SourceWindow>;
+  window(from: number, to: number, wanted: Wanted): Promise<SourceWindow>;
   /** The events of the segment that holds `seq` but ends above it (nothing for a per-seq source). */
   straddling(seq: number, upper: number): Promise<StoredDoc[]>;
   /**
@@ -74,22 +85,29 @@ export function globalSource(reads: SegmentReads, docs: SegmentDocs): HistorySou
 
 /** One event type's events: its (type, segment) rows name the seqs, the segments hold the documents. */
 export function typeSource(reads: SegmentReads, docs: SegmentDocs, eventType: string, lowest: number, highest: number): HistorySource {
-  const eventsOf = async (rows: Array<{ segment: number; seqs: number[] }>): Promise<StoredDoc[]> => {
-    const wanted = rows.map((r) => ({ segment: r.segment, seqs: new Set(r.seqs.filter((s) => s >= lowest && s <= highest)) })).filter((r) => r.seqs.size > 0);
-    const bySegment = await docs.byLasts(wanted.map((r) => r.segment));
-    return wanted.flatMap((r) => (bySegment.get(r.segment) ?? []).filter((e) => r.seqs.has(e.seq)));
+  const inRange = (rows: Array<{ segment: number; seqs: number[] }>) =>
+    rows.map((r) => ({ key: r.segment, seqs: r.seqs.filter((s) => s >= lowest && s <= highest) })).filter((r) => r.seqs.length > 0);
+  const eventsOf = async (rows: Array<{ key: number; seqs: number[] }>): Promise<StoredDoc[]> => {
+    const bySegment = await docs.byLasts(rows.map((r) => r.key));
+    return rows.flatMap((r) => {
+      const seqs = new Set(r.seqs);
+      return (bySegment.get(r.key) ?? []).filter((e) => seqs.has(e.seq));
+    });
   };
   return {
     slack: SEGMENT_MAX_EVENTS,
     dense: false,
-    async window(from, to) {
-      const rows = await reads.typeRows(eventType, from, to);
-      return { events: await eventsOf(rows), lastKey: rows.at(-1)?.segment ?? null };
+    async window(from, to, wanted) {
+      // The type rows are small and already name every candidate seq: only the segments of the first
+      // `wanted` candidates are fetched, however wide the window.
+      const read = await reads.typeRows(eventType, from, to);
+      const { rows, reached } = firstWanted(inRange(read), wanted);
+      return { events: await eventsOf(rows), lastKey: lastRead(read.at(-1)?.segment, reached, wanted), reached };
     },
     async straddling(seq, upper) {
       if (seq >= upper) return [];
       const rows = await reads.typeRows(eventType, seq, Math.min(upper, seq + SEGMENT_MAX_EVENTS - 1));
-      return eventsOf(rows.filter((r) => r.seqs.some((s) => s <= seq)));
+      return eventsOf(inRange(rows.filter((r) => r.seqs.some((s) => s <= seq))));
     },
   };
 }
@@ -99,13 +117,32 @@ export function refSource(reads: SegmentReads, docs: SegmentDocs, field: RefFiel
   return {
     slack: 0,
     dense: false,
-    async window(from, to) {
-      const refs = await reads.refs(field, value, from, to);
-      const bySegment = await docs.byLasts(refs.map((r) => r.segment));
-      const seqs = new Set(refs.map((r) => r.seq));
-      const events = [...new Set(refs.map((r) => r.segment))].flatMap((s) => (bySegment.get(s) ?? []).filter((e) => seqs.has(e.seq)));
-      return { events, lastKey: refs.at(-1)?.seq ?? null };
+    async window(from, to, wanted) {
+      const refs = (await reads.refs(field, value, from, to)).map((r) => ({ key: r.seq, seqs: [r.seq], segment: r.segment }));
+      const { rows, reached } = firstWanted(refs, wanted);
+      const bySegment = await docs.byLasts(rows.map((r) => r.segment));
+      const seqs = new Set(rows.map((r) => r.key));
+      const events = [...new Set(rows.map((r) => r.segment))].flatMap((s) => (bySegment.get(s) ?? []).filter((e) => seqs.has(e.seq)));
+      return { events, lastKey: lastRead(refs.at(-1)?.key, reached, wanted), reached };
     },
     straddling: async () => [],
   };
+}
+
+/** The highest key a window examined: the last it read, or where an ascending window stopped short. */
+const lastRead = (last: number | undefined, reached: number | undefined, wanted: Wanted): number | null =>
+  (wanted.asc ? reached : undefined) ?? last ?? null;
+
+/**
+ * The rows (ascending by key) holding the first `wanted.count` candidate seqs in scan order, still ascending,
+ * and where that cut the window short (see SourceWindow.reached); all of them when they hold no more.
+ */
+export function firstWanted<R extends { key: number; seqs: number[] }>(rows: R[], wanted: Wanted): { rows: R[]; reached?: number } {
+  const ordered = wanted.asc ? rows : [...rows].reverse();
+  let candidates = 0;
+  const cut = ordered.findIndex((row) => (candidates += row.seqs.length) >= wanted.count);
+  if (cut < 0 || cut === ordered.length - 1) return { rows };
+  const kept = ordered.slice(0, cut + 1);
+  const edge = (kept.at(-1) as R).key;
+  return wanted.asc ? { rows: kept, reached: edge } : { rows: kept.reverse(), reached: edge - 1 };
 }
