@@ -58,7 +58,9 @@ export class LeaseKeeper {
     const replicas = Math.max(1, await this.cursors.heartbeat(this.replica, now, until));
     const kept = new Set(await this.cursors.renew(this.replica, [...this.held.keys()], until));
     const activeSet = new Set(active);
-    const lost = [...this.held.keys()].filter((id) => !kept.has(id) || !activeSet.has(id));
+    // A deactivated subscription is handed back once idle: its last outcomes (the 410 that disabled it) are
+    // written under the lease first.
+    const lost = [...this.held.keys()].filter((id) => !kept.has(id) || (!activeSet.has(id) && idle(id)));
     for (const id of lost) this.held.delete(id);
     const stale = lost.filter((id) => kept.has(id));
     for (const id of kept) if (this.held.has(id)) this.held.set(id, until);

@@ -3,22 +3,31 @@
  * and the retry worker: HERALD_WEBHOOK_CONCURRENCY in total, HERALD_WEBHOOK_SUBSCRIPTION_CONCURRENCY per
  * subscription. Each side starts work when a slot frees, whichever side freed it.
  *
- * Publishing comes first (docs/webhooks.md, "The delivery engine"): while `yieldToPublishing()` says so,
- * the limits shrink to YIELDING_LIMITS, so deliveries keep moving, one slow endpoint holds at most one of
- * the few slots, and the event loop is left to publishes. While yielding, `recheck()` runs every
- * RECHECK_MS and hands the full limits back to the waiting sides as soon as yielding ends.
+ * Publishing comes first (docs/webhooks.md, "Publishing comes first"): while `yieldToPublishing()` says so,
+ * deliveries trickle: at most YIELDING.total in flight, one per subscription, and YIELDING.startsPerTick
+ * started per TICK_MS. On a local network even one request in flight at a time makes thousands of
+ * deliveries a second, each with its share of outcome writes that compete with the commits, so the bound is
+ * on starts. Every tick while yielding wakes the waiting sides for the next starts, and the first tick after
+ * yielding ends hands them the full limits.
  */
-export const YIELDING_LIMITS = { total: 4, perSubscription: 1 } as const;
-const RECHECK_MS = 10;
+export const YIELDING = { total: 4, perSubscription: 1, startsPerTick: 1 } as const;
+export const TICK_MS = 10;
 
 export class SendSlots {
   private total = 0;
   private readonly bySub = new Map<string, number>();
   private listeners: Array<() => void> = [];
-  private yielding = false;
-  private recheckTimer: NodeJS.Timeout | undefined;
+  private yieldingNow = false;
+  /** Requests started since the last tick while yielding. */
+  private tickStarts = 0;
+  private tickTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly limit: number, readonly perSubscription: number, private readonly yieldToPublishing: () => boolean = () => false) {}
+
+  /** Whether deliveries yield to publishing now. */
+  get yielding(): boolean {
+    return this.limits().yielding;
+  }
 
   /** Slots free in the process. */
   get free(): number {
@@ -36,31 +45,36 @@ export class SendSlots {
     return Math.min(limits.perSubscription - this.inFlight(subscriptionId), limits.total - this.total);
   }
 
-  /** When yielding to publishes has ended, the waiting sides start work now rather than at their next event. */
-  recheck(): void {
-    if (!this.yielding) return;
-    if (this.yieldToPublishing()) this.recheckSoon();
-    else {
-      this.yielding = false;
-      this.notify();
-    }
+  /**
+   * A tick, scheduled whenever the limits were read while yielding: the waiting sides may start the next
+   * requests, or all they can once yielding ended. It always wakes them: a side refused while yielding may
+   * have nothing else to wake it, even if another reading of the limits already saw the yielding end.
+   */
+  tick(): void {
+    this.tickStarts = 0;
+    this.yieldingNow = this.yieldToPublishing();
+    if (this.yieldingNow) this.tickSoon();
+    this.notify();
   }
 
-  private recheckSoon(): void {
-    this.recheckTimer ??= setTimeout(() => {
-      this.recheckTimer = undefined;
-      this.recheck();
-    }, RECHECK_MS).unref();
+  private tickSoon(): void {
+    this.tickTimer ??= setTimeout(() => {
+      this.tickTimer = undefined;
+      this.tick();
+    }, TICK_MS).unref();
   }
 
-  private limits(): { total: number; perSubscription: number } {
-    this.yielding = this.yieldToPublishing();
-    if (!this.yielding) return { total: this.limit, perSubscription: this.perSubscription };
-    this.recheckSoon();
-    return { total: Math.min(this.limit, YIELDING_LIMITS.total), perSubscription: Math.min(this.perSubscription, YIELDING_LIMITS.perSubscription) };
+  private limits(): { total: number; perSubscription: number; yielding: boolean } {
+    this.yieldingNow = this.yieldToPublishing();
+    if (!this.yieldingNow) return { total: this.limit, perSubscription: this.perSubscription, yielding: false };
+    this.tickSoon();
+    // No more starts this tick: only what is in flight.
+    const total = this.tickStarts >= YIELDING.startsPerTick ? this.total : Math.min(this.limit, YIELDING.total, this.total + YIELDING.startsPerTick - this.tickStarts);
+    return { total, perSubscription: Math.min(this.perSubscription, YIELDING.perSubscription), yielding: true };
   }
 
   take(subscriptionId: string): void {
+    if (this.yieldingNow) this.tickStarts++;
     this.total++;
     this.bySub.set(subscriptionId, this.inFlight(subscriptionId) + 1);
   }
