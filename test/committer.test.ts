@@ -79,3 +79,24 @@ describe('publishing, as the webhook engine reads it to give publishes priority'
     }
   });
 });
+
+describe('crowded: publishes queue up behind the transactions', () => {
+  it('is true once many requests join each transaction, and false again when they come one per transaction or stop', async () => {
+    const app = await testApp();
+    try {
+      const one = () => app.committer.publish([prepareEvent(event() as never, new Date())]);
+      // One request at a time: each transaction holds one.
+      for (let i = 0; i < 20; i++) await one();
+      expect(app.committer.crowded(8, 60_000)).toBe(false);
+      // 40 requests at once, again and again: after the first transaction the rest wait for the next ones together.
+      for (let round = 0; round < 15; round++) await Promise.all(Array.from({ length: 40 }, one));
+      expect(app.committer.crowded(8, 60_000)).toBe(true);
+      // Nobody published within the last 0 ms: not crowded, whatever the recent transactions held.
+      expect(app.committer.crowded(8, 0)).toBe(false);
+      for (let i = 0; i < 40; i++) await one();
+      expect(app.committer.crowded(8, 60_000)).toBe(false);
+    } finally {
+      await app.close();
+    }
+  });
+});

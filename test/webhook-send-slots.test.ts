@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { SendSlots } from '../src/webhooks/send-slots.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SendSlots, TICK_MS } from '../src/webhooks/send-slots.js';
 import { OutcomeBuffer, type Pending } from '../src/webhooks/outcome-buffer.js';
 import type { SettledDelivery } from '../src/webhooks/worker.js';
 
@@ -23,7 +23,12 @@ describe('send slots: one bound for first attempts and retries', () => {
 });
 
 describe('send slots give publishing priority', () => {
-  it('shrink to 4 in all and 1 per subscription while they yield, let the ones in flight finish, and wake the waiting sides when yielding ends', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('while they yield, start one request per tick, at most 4 in flight and 1 per subscription; the ones in flight finish; the full limits come back with the first tick after', () => {
+    vi.useFakeTimers();
     let yielding = false;
     const slots = new SendSlots(64, 16, () => yielding);
     let woken = 0;
@@ -31,20 +36,47 @@ describe('send slots give publishing priority', () => {
     for (let i = 0; i < 10; i++) slots.take('a');
     expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([54, 6, 16]);
     yielding = true;
+    expect(slots.yielding).toBe(true);
+    // Ten in flight: nothing starts until they are below the yielding bound.
     expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([-6, -9, -6]);
     for (let i = 0; i < 9; i++) slots.release('a');
-    // One slow endpoint ('a') holds one slot; the others still get the rest.
-    expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([3, 0, 1]);
+    // One slow endpoint ('a') holds one slot; another may start one request this tick, and no more.
+    expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([1, 0, 1]);
     slots.take('b');
-    expect([slots.free, slots.freeFor('b'), slots.freeFor('c')]).toEqual([2, 0, 1]);
+    expect([slots.free, slots.freeFor('b'), slots.freeFor('c')]).toEqual([0, 0, 0]);
+    // Each tick while yielding wakes the waiting sides for the next start.
     woken = 0;
-    slots.recheck(); // still yielding: nobody is woken
+    vi.advanceTimersByTime(TICK_MS);
+    expect(woken).toBe(1);
+    expect([slots.free, slots.freeFor('b'), slots.freeFor('c')]).toEqual([1, 0, 1]);
+    slots.take('c');
+    slots.take('d'); // a side that did not ask counts all the same
+    vi.advanceTimersByTime(TICK_MS);
+    // Four in flight (a, b, c, d): the bound, whatever the tick allows.
+    expect([slots.free, slots.freeFor('e')]).toEqual([0, 0]);
     yielding = false;
-    slots.recheck();
+    woken = 0;
+    vi.advanceTimersByTime(TICK_MS);
     expect(woken).toBe(1);
-    slots.recheck(); // once per end of yielding
+    vi.advanceTimersByTime(10 * TICK_MS); // no tick runs once yielding has ended
     expect(woken).toBe(1);
-    expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([62, 15, 15]);
+    expect(slots.yielding).toBe(false);
+    expect([slots.free, slots.freeFor('a'), slots.freeFor('e')]).toEqual([60, 15, 16]);
+  });
+
+  it('wakes a side refused while yielding at the next tick, even when another side saw the yielding end first', () => {
+    vi.useFakeTimers();
+    let yielding = true;
+    const slots = new SendSlots(64, 16, () => yielding);
+    let woken = 0;
+    slots.onRelease(() => woken++);
+    expect(slots.freeFor('a')).toBe(1);
+    slots.take('a');
+    expect(slots.freeFor('b')).toBe(0); // refused this tick; it waits to be woken
+    yielding = false;
+    expect(slots.free).toBe(63); // another side reads the limits: yielding is over
+    vi.advanceTimersByTime(TICK_MS);
+    expect(woken).toBe(1);
   });
 });
 

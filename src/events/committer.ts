@@ -30,6 +30,9 @@ export interface GroupCommit {
   error?: unknown;
 }
 
+/** Weight of the newest transaction in the running mean of requests per transaction (`crowded`). */
+const UNITS_SMOOTHING = 0.2;
+
 export class ShuttingDownError extends Error {}
 export class StoreUnavailableError extends Error {}
 
@@ -85,6 +88,8 @@ export class Committer {
   private unanswered = 0;
   private lastArrival = Number.NEGATIVE_INFINITY;
   private idleWaiters: Array<() => void> = [];
+  /** Publish requests per transaction, a running mean over recent transactions. */
+  private unitsPerCommit = 0;
   private readonly listeners = new Set<(events: Event[]) => void>();
   private readonly groupListeners = new Set<(group: GroupCommit) => void>();
   private readonly window: GroupWindow;
@@ -124,6 +129,16 @@ export class Committer {
     return this.unanswered > 0 || this.now() - this.lastArrival < ms;
   }
 
+  /**
+   * Whether publishes crowd the committer: on average at least `units` requests joined each recent
+   * transaction, and a publish is waiting or arrived within `recentMs`. Requests queue up behind a
+   * transaction only when they arrive faster than transactions commit, so this is publishing at the
+   * engine's pace, where anything else using the engine slows it. A batch request counts once.
+   */
+  crowded(units: number, recentMs: number): boolean {
+    return this.unitsPerCommit >= units && this.publishing(recentMs);
+  }
+
   /** Called with each publish's newly stored events, in seq order, before the publisher is answered. */
   onCommit(listener: (events: Event[]) => void): () => void {
     this.listeners.add(listener);
@@ -149,6 +164,7 @@ export class Committer {
         const wait = this.window.waitMs(this.now(), this.queuedEvents(), this.maxEvents);
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const units = this.takeUnits();
+        this.unitsPerCommit += UNITS_SMOOTHING * (units.length - this.unitsPerCommit);
         const started = performance.now();
         await this.commitUnits(units);
         this.log.debug({ events: units.reduce((n, u) => n + u.events.length, 0), ms: performance.now() - started }, 'group committed');

@@ -18,10 +18,17 @@ const LOOP_WINDOW_MS = 10;
 const SATURATED = 0.8;
 /** A publish this recent counts as publishing: closed-loop publishers send the next one right after the answer. */
 const PUBLISH_RECENT_MS = 10;
+/** Publish requests per transaction from which publishing is taken to run at the engine's pace. */
+const CROWDED_UNITS = 8;
 
-/** The committer is registered after this plugin; until it is, nothing publishes. */
+/**
+ * Deliveries yield while publishing is held back: publishes crowd the committer (the engine is the limit,
+ * and every delivery's outcome write competes with the commits), or the event loop is saturated while
+ * publishes wait. The committer is registered after this plugin; until it is, nothing publishes.
+ */
 const yieldToPublishing = (app: FastifyInstance, loop: LoopSampler): boolean =>
-  loop() >= SATURATED && app.hasDecorator('committer') && app.committer.publishing(PUBLISH_RECENT_MS);
+  app.hasDecorator('committer') &&
+  (app.committer.crowded(CROWDED_UNITS, PUBLISH_RECENT_MS) || (loop() >= SATURATED && app.committer.publishing(PUBLISH_RECENT_MS)));
 
 export interface Webhooks {
   index: SubscriptionIndex;

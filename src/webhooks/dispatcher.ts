@@ -12,7 +12,7 @@ import { queueRow } from './queue-row.js';
 import { settle, type OutcomePolicy } from './outcome-policy.js';
 import { WakeSignal, drainInFlight } from './wake-signal.js';
 import { SettledListeners } from './settled-listeners.js';
-import { SubscriptionWindow, type WindowItem } from './window.js';
+import { SubscriptionWindow, halfDrained, readAhead, type WindowItem } from './window.js';
 import { OutcomeBuffer, type Pending } from './outcome-buffer.js';
 import type { WorkerDeps } from './worker.js';
 
@@ -27,8 +27,6 @@ export interface DispatcherDeps extends WorkerDeps {
   cursors: CursorRepository;
 }
 
-/** Unsettled events one subscription's window holds before the dispatcher stops reading ahead for it. */
-const WINDOW_EVENTS = 1024;
 /** Attempts of an outcome batch that keeps losing write conflicts before its windows are dropped. */
 const FLUSH_CONFLICT_ATTEMPTS = 10;
 /**
@@ -46,7 +44,7 @@ const REDO_FACTOR = 2;
 export class LogDispatcher {
   readonly leases: LeaseKeeper;
   private readonly windows = new Map<string, SubscriptionWindow>();
-  private readonly outcomes = new OutcomeBuffer((batch) => this.flush(batch), () => this.pump());
+  private readonly outcomes: OutcomeBuffer;
   /** This dispatcher's requests in flight (the bound is deps.slots): what stop() waits for. */
   private inFlight = 0;
   /** Subscriptions the endpoint gate holds back, until when (epoch ms). */
@@ -60,6 +58,7 @@ export class LogDispatcher {
 
   constructor(private readonly deps: DispatcherDeps, private readonly options: DispatcherOptions) {
     this.leases = new LeaseKeeper(`replica-${randomUUID()}`, deps.cursors, options.leaseMs);
+    this.outcomes = new OutcomeBuffer((batch) => this.flush(batch), () => this.pump(), () => deps.slots.yielding);
     deps.slots.onRelease(() => this.pump());
   }
 
@@ -120,7 +119,8 @@ export class LogDispatcher {
 
   /** Reads the log ahead for windows with room; true when it read something (another pass may find more). */
   private async fill(): Promise<boolean> {
-    const hungry = [...this.windows].filter(([, w]) => w.pending < WINDOW_EVENTS);
+    const room = readAhead(this.deps.slots.yielding);
+    const hungry = [...this.windows].filter(([, w]) => w.pending < room);
     if (hungry.length === 0) return false;
     const upper = await this.deps.events.seqUpperBound();
     const behind = hungry.filter(([, w]) => w.readTo < upper);
@@ -243,8 +243,7 @@ export class LogDispatcher {
     const status = isRow ? outcome.status : 'delivered';
     // An ordered line waits for its event's retries; an unordered event is settled once the retry queue has it.
     w.settle(item, item.line !== undefined && status === 'retrying' ? 'queued' : 'done');
-    // A window half drained reads ahead again at once rather than at the next poll.
-    if (w.pending === WINDOW_EVENTS / 2) this.wake();
+    if (halfDrained(w.pending)) this.wake(); // reads ahead now rather than at the next poll or commit
     this.outcomes.add(subId, outcome, {
       deliveryId: cursorDeliveryId(subId, item.event.seq), subscriptionId: subId, eventId: item.event.event_id, status, attempts: isRow ? outcome.attempts : 1,
       ...(durationMs !== undefined && { durationMs }),

@@ -12,6 +12,8 @@ export interface Pending {
 /** Outcomes are written once this many are pending, or after FLUSH_DELAY_MS: few, large transactions. */
 const FLUSH_BATCH = 64;
 const FLUSH_DELAY_MS = 2;
+/** The wait while deliveries yield to publishing: each outcome transaction competes with the commits. */
+export const YIELDING_FLUSH_DELAY_MS = 100;
 
 /**
  * The log dispatcher's outcomes on their way to the database, per subscription, and how many of each
@@ -30,6 +32,8 @@ export class OutcomeBuffer {
     private readonly write: (batch: Array<[string, Pending]>) => Promise<void>,
     /** After each write: room for more attempts. */
     private readonly written: () => void,
+    /** Whether deliveries yield to publishing now (send-slots.ts): outcomes then wait longer for company. */
+    private readonly yielding: () => boolean = () => false,
   ) {}
 
   /** Outcomes of the subscription not durable yet. */
@@ -89,7 +93,9 @@ export class OutcomeBuffer {
   private flushSoon(): void {
     if (this.flushing || this.pending.size === 0) return;
     this.flushing = (async () => {
-      if (this.count < FLUSH_BATCH && !this.urgent) await new Promise((r) => setTimeout(r, FLUSH_DELAY_MS));
+      if (this.count < FLUSH_BATCH && !this.urgent) {
+        await new Promise((r) => setTimeout(r, this.yielding() ? YIELDING_FLUSH_DELAY_MS : FLUSH_DELAY_MS));
+      }
       await this.flush();
     })().finally(() => {
       this.flushing = null;

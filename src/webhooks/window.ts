@@ -17,6 +17,15 @@ export interface WindowItem {
 const LOOKAHEAD = 1024;
 
 /**
+ * Unsettled events a window holds before the dispatcher stops reading the log ahead for it: fewer while
+ * deliveries yield to publishing, since a read competes with the commits too.
+ */
+export const readAhead = (yielding: boolean): number => (yielding ? 64 : 1024);
+
+/** Whether a window that just went down to `pending` unsettled events should read ahead again now: half drained. */
+export const halfDrained = (pending: number): boolean => pending === readAhead(false) / 2 || pending === readAhead(true) / 2;
+
+/**
  * One subscription's in-memory window over the log: the matching events above its durable cursor that are
  * not settled yet. It decides which may be attempted now (ordering lines: an event waits until every earlier
  * event of its line is settled) and where the cursor may move (below the lowest unsettled event). Pure: the
