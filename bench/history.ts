@@ -8,7 +8,7 @@
  *
  * Env: BENCH_HISTORY_EVENTS (default 1000000), BENCH_HISTORY_REQUESTS (timed requests per query, default 500),
  *      BENCH_HISTORY_WARMUP (untimed requests per query first, default 50), BENCH_HISTORY_LOADERS (concurrent
- *      batch loaders, default 4), BENCH_HISTORY_SETTLE (seconds to wait between load and queries, default 5),
+ *      batch loaders, default 4), BENCH_HISTORY_SETTLE (seconds between load and queries, default 5, the RSS settle included),
  *      BENCH_HISTORY_IDLE_SOCKETS (default 1000), BENCH_HISTORY_RSS_SETTLE (seconds Herald is left idle before
  *      its settled RSS is read, default 30).
  */

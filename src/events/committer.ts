@@ -32,6 +32,8 @@ export interface GroupCommit {
 
 /** Weight of the newest transaction in the running mean of requests per transaction (`crowded`). */
 const UNITS_SMOOTHING = 0.2;
+/** A gap between publishes this long resets that mean. */
+const CROWD_RESET_MS = 100;
 
 export class ShuttingDownError extends Error {}
 export class StoreUnavailableError extends Error {}
@@ -111,7 +113,10 @@ export class Committer {
   /** Stores the events atomically (all or none) and resolves once they are durable. */
   publish(events: PreparedEvent[]): Promise<PublishResult[]> {
     if (this.closed) return Promise.reject(new ShuttingDownError('Herald is shutting down'));
-    this.lastArrival = this.now();
+    const now = this.now();
+    // A pause ends the crowd: the mean of requests per transaction starts again.
+    if (now - this.lastArrival > CROWD_RESET_MS) this.unitsPerCommit = 0;
+    this.lastArrival = now;
     this.window.arrived(this.lastArrival);
     this.unanswered++;
     const answered = () => this.unanswered--;

@@ -77,7 +77,7 @@ export default fp(
     const outcome = { retry: { scheduleMs: cfg.retryScheduleMs, jitter: DEFAULT_JITTER, maxRetryAfterMs: cfg.maxRetryAfterMs }, maxPauseMs: cfg.maxPauseMs };
     const { leaseMs, pollMs } = cfg;
     // One bound for first attempts and retries together: HERALD_WEBHOOK_CONCURRENCY is the process's total.
-    // Publishing comes first (send-slots.ts): deliveries yield while publishes wait and the loop is saturated.
+    // Publishing comes first (send-slots.ts): deliveries yield while publishes crowd the committer or wait on a saturated loop.
     const loop = eventLoopLoad(LOOP_WINDOW_MS);
     const slots = new SendSlots(cfg.concurrency, cfg.perSubscription, () => yieldToPublishing(app, loop));
     const common = { deliveries: app.store.deliveries, events: app.store.events, index, sender, gate, slots, clock: app.clock, log };

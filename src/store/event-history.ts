@@ -89,10 +89,11 @@ async function readStream(source: HistorySource, req: HistoryRequest, upper: num
       // read ends above `done`, so starts above done − slack.
       return { matches: found, frontier: asc ? Math.max(lastKey, done - source.slack) : done + 1 };
     }
-    // Aim the next window at the matches still missing, from the density this one showed.
+    // Aim the next window at the matches still missing, from the density this one showed. A window cut
+    // short (`reached`) examined less than its width: it says nothing about the density, so keep the width.
     const missing = req.limit + 1 - found.length;
     const hits = found.length - before;
-    width = Math.min(MAX_WINDOW, hits === 0 ? width * 8 : Math.max(width, Math.ceil((width * missing * 1.25) / hits)));
+    if (read.reached === undefined) width = Math.min(MAX_WINDOW, hits === 0 ? width * 8 : Math.max(width, Math.ceil((width * missing * 1.25) / hits)));
     // In the global order every seq can be an event, so the window itself must respect the budget.
     if (source.dense) width = Math.max(1, Math.min(width, SCAN_BUDGET - examined));
   }

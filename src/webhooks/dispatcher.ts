@@ -8,6 +8,7 @@ import { attemptDelivery, attemptRecord, noAttemptReason } from './attempt.js';
 import { LeaseKeeper } from './lease.js';
 import { readWindowEvents } from './log-reader.js';
 import { orderingLine } from './ordering.js';
+import { resumeQueued, settleQueued } from './queued-lines.js';
 import { queueRow } from './queue-row.js';
 import { settle, type OutcomePolicy } from './outcome-policy.js';
 import { WakeSignal, drainInFlight } from './wake-signal.js';
@@ -120,7 +121,8 @@ export class LogDispatcher {
   /** Reads the log ahead for windows with room; true when it read something (another pass may find more). */
   private async fill(): Promise<boolean> {
     const room = readAhead(this.deps.slots.yielding);
-    const hungry = [...this.windows].filter(([, w]) => w.pending < room);
+    // A subscription that cannot be sent to (disabled, deleted) reads nothing: its lease goes back once idle.
+    const hungry = [...this.windows].filter(([id, w]) => w.pending < room && noAttemptReason(this.deps.index, id) === null);
     if (hungry.length === 0) return false;
     const upper = await this.deps.events.seqUpperBound();
     const behind = hungry.filter(([, w]) => w.readTo < upper);
@@ -131,36 +133,15 @@ export class LogDispatcher {
       if (w.readTo >= readTo) continue;
       const ordering = this.deps.index.get(id)?.subscription.ordering_key;
       const added = w.add(events.filter((e) => e.seq > w.readTo && this.deps.index.matches(id, e)), readTo, (e) => orderingLine(ordering, e));
-      if (ordering !== null && ordering !== undefined && added.length > 0) await this.resumeQueued(id, w, added);
+      if (ordering !== null && ordering !== undefined && added.length > 0) await resumeQueued(this.deps.deliveries, id, w, added);
       if (added.length === 0) this.outcomes.touch(id);
     }
     return true;
   }
 
-  /** After a takeover, events of an ordered subscription already in the retry queue wait there, not attempted again. */
-  private async resumeQueued(subId: string, w: SubscriptionWindow, items: WindowItem[]): Promise<void> {
-    const statuses = await this.deps.deliveries.statuses(items.map((i) => cursorDeliveryId(subId, i.event.seq)));
-    for (const item of items) {
-      const status = statuses.get(cursorDeliveryId(subId, item.event.seq));
-      if (status === undefined) continue;
-      w.settle(item, status === 'pending' || status === 'retrying' ? 'queued' : 'done');
-    }
-  }
-
   /** Ordered lines waiting on the retry queue move on once it settled their event. */
   private async pollQueued(): Promise<void> {
-    for (const [subId, w] of this.windows) {
-      const queued = w.queued();
-      if (queued.length === 0) continue;
-      const statuses = await this.deps.deliveries.statuses(queued.map((i) => cursorDeliveryId(subId, i.event.seq)));
-      for (const item of queued) {
-        const status = statuses.get(cursorDeliveryId(subId, item.event.seq));
-        if (status !== 'pending' && status !== 'retrying') {
-          w.settle(item, 'done');
-          this.outcomes.touch(subId);
-        }
-      }
-    }
+    for (const [subId, w] of this.windows) if (await settleQueued(this.deps.deliveries, subId, w)) this.outcomes.touch(subId);
   }
 
   /**
@@ -172,8 +153,9 @@ export class LogDispatcher {
     if (this.stopping) return;
     const now = this.deps.clock.now();
     const { slots } = this.deps;
+    const served: Array<[string, SubscriptionWindow]> = [];
     for (const [subId, w] of this.windows) {
-      if (slots.free <= 0) return;
+      if (slots.free <= 0) break;
       if ((this.heldUntil.get(subId) ?? 0) > now) continue;
       if (!this.leases.holds(subId, now) || noAttemptReason(this.deps.index, subId) !== null) continue;
       const redo = REDO_FACTOR * slots.perSubscription - slots.inFlight(subId) - this.outcomes.unwrittenOf(subId);
@@ -182,6 +164,7 @@ export class LogDispatcher {
         if (!item) break;
         const admission = this.deps.gate.admit(subId, now);
         if (admission.send) {
+          if (served.at(-1)?.[0] !== subId) served.push([subId, w]);
           void this.attempt(subId, w, item);
           continue;
         }
@@ -190,6 +173,8 @@ export class LogDispatcher {
         break;
       }
     }
+    // The next pump starts with the others: while deliveries yield, one start per tick would otherwise always go to the first.
+    for (const [subId, w] of served) this.windows.delete(subId) && this.windows.set(subId, w);
   }
 
   private holdUntil(subId: string, notBefore: number, now: number): void {

@@ -65,19 +65,22 @@ export class LeaseKeeper {
     const stale = lost.filter((id) => kept.has(id));
     for (const id of kept) if (this.held.has(id)) this.held.set(id, until);
 
+    // The share counts active subscriptions only: a deactivated one still writing its last outcomes takes none.
     const share = Math.ceil(active.length / replicas);
-    const extras = [...this.held.keys()].filter(idle).slice(0, Math.max(0, this.held.size - share));
+    const heldActive = () => [...this.held.keys()].filter((id) => activeSet.has(id));
+    const extras = heldActive().filter(idle).slice(0, Math.max(0, heldActive().length - share));
     for (const id of extras) this.held.delete(id);
     await this.cursors.release(this.replica, [...stale, ...extras]);
 
     const gained: CursorRow[] = [];
-    if (this.held.size < share) {
+    const room = share - heldActive().length;
+    if (room > 0) {
       const fresh = active.filter((id) => !this.known.has(id));
       await this.cursors.ensure(fresh);
       for (const id of fresh) this.known.add(id);
       // Only leases that can be had: picking among all would mostly pick other replicas' live leases.
       const claimable = await this.cursors.claimable(this.replica, active.filter((id) => !this.held.has(id)), now);
-      const candidates = shuffle(claimable).slice(0, share - this.held.size);
+      const candidates = shuffle(claimable).slice(0, room);
       for (const row of await this.cursors.claim(this.replica, candidates, now, until)) {
         const id = String(row.id.id);
         this.held.set(id, until);

@@ -274,15 +274,19 @@ export class DeliveryWorker {
     let started = true;
     while (started && slots.free > 0) {
       started = false;
+      const served: Array<[string, Job[]]> = [];
       for (const [subId, queue] of this.waiting) {
         if (slots.free <= 0) break;
         if (slots.freeFor(subId) <= 0) continue;
         const job = queue.shift() as Job;
         if (queue.length === 0) this.waiting.delete(subId);
+        else served.push([subId, queue]);
         this.waitingCount--;
         started = true;
         void this.attempt(job);
       }
+      // Served ones go last, so one start per tick while deliveries yield does not always go to the same one.
+      for (const [subId, queue] of served) this.waiting.delete(subId) && this.waiting.set(subId, queue);
     }
   }
 
