@@ -27,15 +27,20 @@ describe('send slots give publishing priority', () => {
     vi.useRealTimers();
   });
 
-  it('while they yield, start one request per tick, at most 4 in flight and 1 per subscription; the ones in flight finish; the full limits come back with the first tick after', () => {
+  /** Slots of 64 (16 per subscription) on fake timers, yielding while `state.yielding`, counting wake-ups. */
+  const yieldingSlots = (yielding: boolean) => {
     vi.useFakeTimers();
-    let yielding = false;
-    const slots = new SendSlots(64, 16, () => yielding);
-    let woken = 0;
-    slots.onRelease(() => woken++);
+    const state = { yielding, woken: 0 };
+    const slots = new SendSlots(64, 16, () => state.yielding);
+    slots.onRelease(() => state.woken++);
+    return { slots, state };
+  };
+
+  it('while they yield, start one request per tick, at most 4 in flight and 1 per subscription; the ones in flight finish; the full limits come back with the first tick after', () => {
+    const { slots, state } = yieldingSlots(false);
     for (let i = 0; i < 10; i++) slots.take('a');
     expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([54, 6, 16]);
-    yielding = true;
+    state.yielding = true;
     expect(slots.yielding).toBe(true);
     // Ten in flight: nothing starts until they are below the yielding bound.
     expect([slots.free, slots.freeFor('a'), slots.freeFor('b')]).toEqual([-6, -9, -6]);
@@ -45,38 +50,34 @@ describe('send slots give publishing priority', () => {
     slots.take('b');
     expect([slots.free, slots.freeFor('b'), slots.freeFor('c')]).toEqual([0, 0, 0]);
     // Each tick while yielding wakes the waiting sides for the next start.
-    woken = 0;
+    state.woken = 0;
     vi.advanceTimersByTime(TICK_MS);
-    expect(woken).toBe(1);
+    expect(state.woken).toBe(1);
     expect([slots.free, slots.freeFor('b'), slots.freeFor('c')]).toEqual([1, 0, 1]);
     slots.take('c');
     slots.take('d'); // a side that did not ask counts all the same
     vi.advanceTimersByTime(TICK_MS);
     // Four in flight (a, b, c, d): the bound, whatever the tick allows.
     expect([slots.free, slots.freeFor('e')]).toEqual([0, 0]);
-    yielding = false;
-    woken = 0;
+    state.yielding = false;
+    state.woken = 0;
     vi.advanceTimersByTime(TICK_MS);
-    expect(woken).toBe(1);
+    expect(state.woken).toBe(1);
     vi.advanceTimersByTime(10 * TICK_MS); // no tick runs once yielding has ended
-    expect(woken).toBe(1);
+    expect(state.woken).toBe(1);
     expect(slots.yielding).toBe(false);
     expect([slots.free, slots.freeFor('a'), slots.freeFor('e')]).toEqual([60, 15, 16]);
   });
 
   it('wakes a side refused while yielding at the next tick, even when another side saw the yielding end first', () => {
-    vi.useFakeTimers();
-    let yielding = true;
-    const slots = new SendSlots(64, 16, () => yielding);
-    let woken = 0;
-    slots.onRelease(() => woken++);
+    const { slots, state } = yieldingSlots(true);
     expect(slots.freeFor('a')).toBe(1);
     slots.take('a');
     expect(slots.freeFor('b')).toBe(0); // refused this tick; it waits to be woken
-    yielding = false;
+    state.yielding = false;
     expect(slots.free).toBe(63); // another side reads the limits: yielding is over
     vi.advanceTimersByTime(TICK_MS);
-    expect(woken).toBe(1);
+    expect(state.woken).toBe(1);
   });
 });
 
