@@ -15,7 +15,7 @@ import { WakeSignal, drainInFlight } from './wake-signal.js';
 import { SettledListeners } from './settled-listeners.js';
 import { SubscriptionWindow, halfDrained, readAhead, type WindowItem } from './window.js';
 import { OutcomeBuffer, type Pending } from './outcome-buffer.js';
-import type { WorkerDeps } from './worker.js';
+import type { WorkerDeps } from './engine-deps.js';
 
 export interface DispatcherOptions {
   leaseMs: number;

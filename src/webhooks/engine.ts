@@ -1,5 +1,6 @@
 import type { LogDispatcher } from './dispatcher.js';
-import type { DeliveryWorker, SettledDelivery } from './worker.js';
+import type { DeliveryWorker } from './worker.js';
+import type { SettledDelivery } from './engine-deps.js';
 
 /**
  * The two halves of delivery in one process: first attempts from the log by cursor (dispatcher.ts) and the

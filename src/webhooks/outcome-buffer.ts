@@ -1,6 +1,6 @@
 import type { LogRecord } from '../store/attempt-log.js';
 import type { DeliveryRow } from '../store/delivery-rows.js';
-import type { SettledDelivery } from './worker.js';
+import type { SettledDelivery } from './engine-deps.js';
 
 /** What one subscription's next cursor advance writes besides the cursor. */
 export interface Pending {

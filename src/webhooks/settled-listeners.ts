@@ -1,4 +1,4 @@
-import type { SettledDelivery } from './worker.js';
+import type { SettledDelivery } from './engine-deps.js';
 
 /** Who is told of each settled delivery (the metrics, tests and the bench wait on these, never on sleeps). */
 export class SettledListeners {

@@ -1,50 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyBaseLogger } from 'fastify';
 import type { RecordId } from 'surrealdb';
-import type { Clock } from '../lib/clock.js';
 import type { Event } from '../schemas/event.js';
-import type { DeliveryRepository, Settlement } from '../store/delivery-repository.js';
-import { RANKS, queueKey, type DeliveryRow } from '../store/delivery-rows.js';
-import { isWriteConflict, type EventRepository } from '../store/event-repository.js';
+import type { Settlement } from '../store/delivery-repository.js';
+import { queueKey, type DeliveryRow } from '../store/delivery-rows.js';
 import { attemptDelivery, attemptRecord, noAttemptReason, type AttemptRun } from './attempt.js';
-import type { EndpointGate } from './endpoint-gate.js';
-import { settle, type OutcomePolicy } from './outcome-policy.js';
-import type { WebhookSender } from './sender.js';
-import type { SubscriptionIndex } from './subscription-index.js';
+import { settle } from './outcome-policy.js';
 import { WakeSignal, drainInFlight } from './wake-signal.js';
 import { SettledListeners } from './settled-listeners.js';
-import type { SendSlots } from './send-slots.js';
+import { ClaimRanges } from './claim-ranges.js';
+import { retryConflicts } from './conflict-retry.js';
+import type { WorkerDeps, WorkerOptions } from './engine-deps.js';
+import { SettlementBuffer } from './settlement-buffer.js';
 
-export interface WorkerOptions {
-  leaseMs: number;
-  /** How often an idle worker looks for due deliveries (manual retries and replays wake it at once). */
-  pollMs: number;
-  outcome: OutcomePolicy;
-}
-
-export interface WorkerDeps {
-  deliveries: DeliveryRepository;
-  events: EventRepository;
-  index: SubscriptionIndex;
-  sender: WebhookSender;
-  /** Circuit, Retry-After pause and throttle per subscription; it also keeps the subscription's health. */
-  gate: EndpointGate;
-  /** Requests in flight, shared with the log dispatcher. */
-  slots: SendSlots;
-  clock: Clock;
-  log: FastifyBaseLogger;
-}
-
-/** What a settled lease reports to listeners (tests and the bench wait on these, never on sleeps). */
-export interface SettledDelivery {
-  deliveryId: string;
-  subscriptionId: string;
-  eventId: string;
-  status: DeliveryRow['status'];
-  attempts: number;
-  /** How long the HTTP attempt this outcome records took; absent when none was made. */
-  durationMs?: number;
-}
+export { writeConflicts } from './conflict-retry.js';
+export type { SettledDelivery, WorkerDeps, WorkerOptions } from './engine-deps.js';
 
 interface Job {
   row: DeliveryRow;
@@ -56,23 +25,6 @@ const LOCAL_QUEUE_FACTOR = 4;
 const DEFER_MS = 1000;
 /** Most expired leases put back per reaper pass. */
 const REAP_BATCH = 1000;
-/**
- * A claim starts this far below the highest key this worker already claimed: a delivery is queued with the
- * time its transaction was planned, which can be a little older than rows already claimed by the time it
- * commits (and other replicas' clocks may be behind). Every FULL_SCAN_MS a claim reads each range whole.
- */
-const CLAIM_SLACK_MS = 2000;
-const FULL_SCAN_MS = 30_000;
-/** Outcomes are written once this many are queued, or after SETTLE_DELAY_MS: fewer, larger transactions. */
-const SETTLE_BATCH = 32;
-const SETTLE_DELAY_MS = 2;
-const CONFLICT_RETRIES = 20;
-
-/**
- * Write conflicts on the delivery queue in this process: `retried` ones succeeded on a later attempt,
- * `exhausted` ones failed CONFLICT_RETRIES times and were logged as errors. Read by tests (and metrics).
- */
-export const writeConflicts = { retried: 0, exhausted: 0 };
 
 /**
  * The webhook delivery loop of one process. It leases due deliveries from the database (so replicas never
@@ -87,22 +39,32 @@ export class DeliveryWorker {
   private readonly waiting = new Map<string, Job[]>();
   private waitingCount = 0;
   private readonly held = new Map<string, RecordId<'delivery'>>();
-  private settleQueue: Array<{ settlement: Settlement; info: SettledDelivery }> = [];
-  private settling: Promise<void> | null = null;
   readonly settled = new SettledListeners();
   private readonly abort = new AbortController();
   private stopping = false;
   private readonly signal = new WakeSignal();
   private loop: Promise<void> | null = null;
   private lastMaintenance = 0;
-  /** Per priority rank, the highest queue_key this worker has claimed (see claimFrom). */
-  private readonly claimedUpTo: Array<number | undefined> = [];
-  private lastFullScan = 0;
+  private readonly ranges = new ClaimRanges();
+  private readonly outcomes: SettlementBuffer;
   /** Failed worker passes and outcome writes, read by the metrics plugin. */
   readonly stats = { storeErrors: 0 };
 
   constructor(private readonly deps: WorkerDeps, private readonly options: WorkerOptions) {
     deps.slots.onRelease(() => this.pump());
+    this.outcomes = new SettlementBuffer({
+      write: (settlements) => this.retryConflicts('settle', () => deps.deliveries.settle(this.id, settlements)),
+      written: (info) => {
+        this.held.delete(info.deliveryId);
+        this.settled.emit(info);
+      },
+      failed: (err, count) => {
+        this.stats.storeErrors += 1;
+        deps.log.error({ err, count }, 'could not record webhook outcomes; retrying');
+      },
+      stopping: () => this.stopping,
+      aborted: () => this.abort.signal.aborted,
+    });
   }
 
   start(): void {
@@ -126,14 +88,14 @@ export class DeliveryWorker {
     this.waiting.clear();
     this.waitingCount = 0;
     try {
-      this.forgetClaimedRanges();
+      this.ranges.forget();
       await this.deps.deliveries.release(this.id, notStarted);
       for (const id of notStarted) this.held.delete(String(id.id));
     } catch (err) {
       this.deps.log.warn({ err }, 'could not release leases; they expire on their own');
     }
     await drainInFlight(this.signal, () => this.inFlight, this.abort, graceMs);
-    await this.flushAll();
+    await this.outcomes.drain();
   }
 
   private async run(): Promise<void> {
@@ -169,58 +131,22 @@ export class DeliveryWorker {
     const reaped = await this.retryConflicts('reap', () => this.deps.deliveries.reapExpiredLeases(clockNow, REAP_BATCH));
     if (reaped > 0) {
       // They went back with their old due times, below what this worker has claimed: read the ranges whole.
-      this.forgetClaimedRanges();
+      this.ranges.forget();
       this.deps.log.warn({ reaped }, 'expired webhook leases returned to the queue');
     }
-  }
-
-  private forgetClaimedRanges(): void {
-    this.claimedUpTo.length = 0;
-  }
-
-  /** Where each rank's claim range starts: just below what this worker claimed (the repository clamps it to the rank). */
-  private claimFrom(): Array<number> {
-    const now = performance.now();
-    if (now - this.lastFullScan >= FULL_SCAN_MS) {
-      this.lastFullScan = now;
-      this.forgetClaimedRanges();
-    }
-    return RANKS.map((rank) => (this.claimedUpTo[rank] ?? 0) - CLAIM_SLACK_MS);
   }
 
   private async claim(n: number): Promise<DeliveryRow[]> {
     const rows = await this.retryConflicts('claim', () => {
       const now = this.deps.clock.now();
-      return this.deps.deliveries.claim(this.id, now, n, now + this.options.leaseMs, this.claimFrom());
+      return this.deps.deliveries.claim(this.id, now, n, now + this.options.leaseMs, this.ranges.starts());
     });
-    for (const row of rows) {
-      if (row.next_attempt_at === null) continue;
-      const key = queueKey(row.rank, row.next_attempt_at);
-      if (key > (this.claimedUpTo[row.rank] ?? 0)) this.claimedUpTo[row.rank] = key;
-    }
+    this.ranges.claimed(rows);
     return rows;
   }
 
-  /**
-   * Runs a queue write again when RocksDB aborts it for a conflict with another claimer or this worker's own
-   * renew/settle: an expected outcome of sharing the queue, so it is counted and logged at debug; only a
-   * write that still conflicts after CONFLICT_RETRIES attempts reaches the caller (which logs it as an error).
-   */
-  private async retryConflicts<T>(operation: string, write: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await write();
-      } catch (err) {
-        if (!isWriteConflict(err)) throw err;
-        if (attempt >= CONFLICT_RETRIES) {
-          writeConflicts.exhausted += 1;
-          throw err;
-        }
-        writeConflicts.retried += 1;
-        this.deps.log.debug({ err, operation, attempt }, 'webhook queue write conflict; retrying');
-        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
-      }
-    }
+  private retryConflicts<T>(operation: string, write: () => Promise<T>): Promise<T> {
+    return retryConflicts(this.deps.log, operation, write);
   }
 
   private async accept(rows: DeliveryRow[]): Promise<void> {
@@ -233,7 +159,7 @@ export class DeliveryWorker {
       events = new Map([...bySeq.values()].filter((e) => eventIds.has(e.event_id)).map((e) => [e.event_id, e]));
     } catch (err) {
       // Hand the leases back rather than renewing leases of deliveries this worker will never attempt.
-      this.forgetClaimedRanges();
+      this.ranges.forget();
       await this.deps.deliveries.release(this.id, rows.map((r) => r.id)).catch(() => undefined);
       for (const row of rows) this.held.delete(String(row.id.id));
       throw err;
@@ -265,7 +191,6 @@ export class DeliveryWorker {
       for (const id of deferred) this.held.delete(String(id.id));
     }
     this.pump();
-    this.flushSoon();
   }
 
   /** Starts waiting jobs while there are free global and per-subscription slots, round-robin by subscription. */
@@ -356,45 +281,9 @@ export class DeliveryWorker {
   }
 
   private enqueueSettlement(row: DeliveryRow, settlement: Settlement): void {
-    this.settleQueue.push({
-      settlement,
-      info: {
-        deliveryId: String(row.id.id), subscriptionId: row.subscription_id, eventId: row.event_id, status: settlement.status, attempts: settlement.attempts,
-        ...(settlement.attempt && { durationMs: settlement.attempt.duration_ms }),
-      },
+    this.outcomes.add(settlement, {
+      deliveryId: String(row.id.id), subscriptionId: row.subscription_id, eventId: row.event_id, status: settlement.status, attempts: settlement.attempts,
+      ...(settlement.attempt && { durationMs: settlement.attempt.duration_ms }),
     });
-    this.flushSoon();
-  }
-
-  /** Writes queued outcomes, one transaction at a time, batching whatever piled up meanwhile. */
-  private flushSoon(): void {
-    if (this.settling || this.settleQueue.length === 0) return;
-    this.settling = (async () => {
-      if (this.settleQueue.length < SETTLE_BATCH && !this.stopping) await new Promise((r) => setTimeout(r, SETTLE_DELAY_MS));
-      while (this.settleQueue.length > 0) {
-        const batch = this.settleQueue.splice(0, 500);
-        try {
-          await this.retryConflicts('settle', () => this.deps.deliveries.settle(this.id, batch.map((b) => b.settlement)));
-        } catch (err) {
-          this.stats.storeErrors += 1;
-          this.deps.log.error({ err, count: batch.length }, 'could not record webhook outcomes; retrying');
-          this.settleQueue.unshift(...batch);
-          if (this.abort.signal.aborted && this.stopping) break;
-          await new Promise((r) => setTimeout(r, 500));
-          continue;
-        }
-        for (const b of batch) {
-          this.held.delete(b.info.deliveryId);
-          this.settled.emit(b.info);
-        }
-      }
-    })().finally(() => {
-      this.settling = null;
-      this.flushSoon();
-    });
-  }
-
-  private async flushAll(): Promise<void> {
-    while (this.settling) await this.settling;
   }
 }
