@@ -5,7 +5,7 @@ const CONFLICT_RETRIES = 20;
 
 /**
  * Write conflicts on the delivery queue in this process: `retried` ones succeeded on a later attempt,
- * `exhausted` ones failed CONFLICT_RETRIES times and were logged as errors. Read by tests (and metrics).
+ * `exhausted` ones failed CONFLICT_RETRIES times and were logged as errors. Read by tests.
  */
 export const writeConflicts = { retried: 0, exhausted: 0 };
 

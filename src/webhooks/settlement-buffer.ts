@@ -40,6 +40,7 @@ export class SettlementBuffer {
 
   private writeSoon(): void {
     if (this.writing || this.queue.length === 0) return;
+    let gaveUp = false;
     this.writing = (async () => {
       if (this.queue.length < SETTLE_BATCH && !this.sink.stopping()) await new Promise((r) => setTimeout(r, SETTLE_DELAY_MS));
       while (this.queue.length > 0) {
@@ -49,7 +50,12 @@ export class SettlementBuffer {
         } catch (err) {
           this.sink.failed(err, batch.length);
           this.queue.unshift(...batch);
-          if (this.sink.aborted() && this.sink.stopping()) break;
+          // Shutting down past its grace period with the store failing: the leases of these deliveries run
+          // out and return them to the queue, so giving up loses no delivery (it is attempted again).
+          if (this.sink.aborted() && this.sink.stopping()) {
+            gaveUp = true;
+            break;
+          }
           await new Promise((r) => setTimeout(r, RETRY_MS));
           continue;
         }
@@ -57,7 +63,7 @@ export class SettlementBuffer {
       }
     })().finally(() => {
       this.writing = null;
-      this.writeSoon();
+      if (!gaveUp) this.writeSoon();
     });
   }
 }

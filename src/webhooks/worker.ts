@@ -13,7 +13,7 @@ import type { WorkerDeps, WorkerOptions } from './engine-deps.js';
 import { SettlementBuffer } from './settlement-buffer.js';
 
 export { writeConflicts } from './conflict-retry.js';
-export type { SettledDelivery, WorkerDeps, WorkerOptions } from './engine-deps.js';
+export type { SettledDelivery } from './engine-deps.js';
 
 interface Job {
   row: DeliveryRow;
