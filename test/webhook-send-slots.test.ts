@@ -81,6 +81,42 @@ describe('send slots give publishing priority', () => {
   });
 });
 
+describe('send slots: yielding has a limit', () => {
+  it('yields at most 5 s at a stretch, then hands the full limits out for 250 ms, waking the waiting sides, and yields again', () => {
+    let now = 1_000;
+    let woken = 0;
+    const slots = new SendSlots(64, 16, () => true, () => now);
+    slots.onRelease(() => woken++);
+    expect([slots.yielding, slots.free]).toEqual([true, 1]);
+    now += 4_999;
+    expect(slots.yielding).toBe(true);
+    now += 1;
+    // Relief: full limits; the sides refused meanwhile are woken by the next tick.
+    expect([slots.yielding, slots.free]).toEqual([false, 64]);
+    slots.tick();
+    expect(woken).toBe(1);
+    now += 249;
+    expect(slots.yielding).toBe(false);
+    now += 1;
+    expect([slots.yielding, slots.free]).toEqual([true, 1]);
+    now += 4_999;
+    expect(slots.yielding).toBe(true);
+  });
+
+  it('starts the stretch again whenever publishing lets up', () => {
+    let now = 0;
+    let publishing = true;
+    const slots = new SendSlots(64, 16, () => publishing, () => now);
+    expect(slots.yielding).toBe(true);
+    now += 4_000;
+    publishing = false;
+    expect(slots.yielding).toBe(false);
+    publishing = true;
+    now += 4_000;
+    expect(slots.yielding).toBe(true); // a new stretch began 4 s ago, not 8
+  });
+});
+
 describe('outcome buffer', () => {
   const settled = (n: number): SettledDelivery => ({ deliveryId: `s.${n}`, subscriptionId: 's', eventId: `e${n}`, status: 'delivered', attempts: 1 });
   const record = (seq: number) => ({ seq, event_id: `e${seq}`, event_type: 't', priority: 'normal' as const, attempt: { attempt: 1, at: '', status_code: 204, duration_ms: 1, error: null, response_body: null, webhook_id: `e${seq}` } });

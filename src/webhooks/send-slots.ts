@@ -8,9 +8,11 @@
  * started per TICK_MS. On a local network even one request in flight at a time makes thousands of
  * deliveries a second, each with its share of outcome writes that compete with the commits, so the bound is
  * on starts. Every tick while yielding wakes the waiting sides for the next starts, and the first tick after
- * yielding ends hands them the full limits.
+ * yielding ends hands them the full limits. Yielding lasts at most YIELDING.maxMs at a stretch, then
+ * deliveries get YIELDING.reliefMs at the full limits: under publishing that never lets up, webhooks still
+ * move at a share of their full rate rather than at the trickle alone.
  */
-export const YIELDING = { total: 4, perSubscription: 1, startsPerTick: 1 } as const;
+export const YIELDING = { total: 4, perSubscription: 1, startsPerTick: 1, maxMs: 5000, reliefMs: 250 } as const;
 export const TICK_MS = 10;
 
 export class SendSlots {
@@ -21,8 +23,30 @@ export class SendSlots {
   /** Requests started since the last tick while yielding. */
   private tickStarts = 0;
   private tickTimer: NodeJS.Timeout | undefined;
+  /** Since when deliveries have yielded without a break (monotonic ms), and until when they may not. */
+  private yieldingSince: number | null = null;
+  private reliefUntil = Number.NEGATIVE_INFINITY;
 
-  constructor(readonly limit: number, readonly perSubscription: number, private readonly yieldToPublishing: () => boolean = () => false) {}
+  constructor(
+    readonly limit: number,
+    readonly perSubscription: number,
+    private readonly yieldToPublishing: () => boolean = () => false,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Whether to yield now: what `yieldToPublishing` says, within YIELDING.maxMs at a stretch. */
+  private shouldYield(): boolean {
+    const now = this.now();
+    if (now < this.reliefUntil || !this.yieldToPublishing()) {
+      this.yieldingSince = null;
+      return false;
+    }
+    this.yieldingSince ??= now;
+    if (now - this.yieldingSince < YIELDING.maxMs) return true;
+    this.reliefUntil = now + YIELDING.reliefMs;
+    this.yieldingSince = null;
+    return false;
+  }
 
   /** Whether deliveries yield to publishing now. */
   get yielding(): boolean {
@@ -52,7 +76,7 @@ export class SendSlots {
    */
   tick(): void {
     this.tickStarts = 0;
-    this.yieldingNow = this.yieldToPublishing();
+    this.yieldingNow = this.shouldYield();
     if (this.yieldingNow) this.tickSoon();
     this.notify();
   }
@@ -65,7 +89,7 @@ export class SendSlots {
   }
 
   private limits(): { total: number; perSubscription: number; yielding: boolean } {
-    this.yieldingNow = this.yieldToPublishing();
+    this.yieldingNow = this.shouldYield();
     if (!this.yieldingNow) return { total: this.limit, perSubscription: this.perSubscription, yielding: false };
     this.tickSoon();
     // No more starts this tick: only what is in flight.
