@@ -120,6 +120,22 @@ describe('POST /events/batch', () => {
     }
   });
 
+  it('rolls back the whole commit attempt that met a stored id: the new id is stored once, by the retry, with no seq lost', async () => {
+    const stored = (await post('/events', event({ event_id: randomUUID() }))).json().event;
+    const fresh = randomUUID();
+    // The first attempt inserts fresh's key, then finds stored's and throws: the key, the counter and the
+    // rows of that attempt must all be gone, or the retry would take fresh for stored and lose it.
+    const res = await post('/events/batch', { events: [event({ event_id: fresh }), event({ event_id: stored.event_id })] });
+    expect(res.statusCode).toBe(201);
+    const [created, again] = res.json().events as Array<{ event_id: string; seq: number }>;
+    expect(again).toEqual(stored);
+    expect(created?.seq).toBe(stored.seq + 1);
+    expect((await app.inject({ url: `/events/${fresh}` })).json()).toEqual(created);
+    expect((await app.inject({ url: '/health' })).json().last_seq).toBe(created?.seq);
+    const page = (await app.inject({ url: `/events?after=${stored.seq - 1}&order=asc` })).json() as { events: Array<{ event_id: string }> };
+    expect(page.events.map((e) => e.event_id)).toEqual([stored.event_id, fresh]);
+  });
+
   it('answers a repeated batch with the stored events and stores nothing new', async () => {
     const body = { events: [event({ event_id: randomUUID() }), event({ event_id: randomUUID() })] };
     const first = await post('/events/batch', body);

@@ -55,13 +55,14 @@ export class EventRepository {
     const rows = segments.flatMap((r) => [r.segment, ...r.segTypes, ...r.refs, ...r.expiries]);
     const responses = await this.db
       .query(
-        `BEGIN;
-        IF (UPDATE ONLY herald_seq:event SET value = $last WHERE value = $prev RETURN VALUE value) != $last { THROW "herald:seq_moved" };
-        ${keys.length > 0 ? `LET $ins = INSERT IGNORE INTO event_key $keys RETURN VALUE id;
-        IF array::len($ins) != ${keys.length} { THROW "herald:duplicate" };` : ''}
-        INSERT $rows RETURN NONE;
-        ${types.length > 0 ? 'INSERT IGNORE INTO event_type $types RETURN NONE;' : ''}
-        COMMIT;`,
+        `IF (UPDATE ONLY herald_seq:event SET value = $last WHERE value = $prev RETURN VALUE value) != $last {
+          THROW "herald:seq_moved";
+        } ELSE {
+          ${keys.length > 0 ? `LET $ins = INSERT IGNORE INTO event_key $keys RETURN VALUE id;
+          IF array::len($ins) != ${keys.length} { THROW "herald:duplicate" };` : ''}
+          INSERT $rows RETURN NONE;
+          ${types.length > 0 ? 'INSERT IGNORE INTO event_type $types RETURN NONE;' : ''}
+        };`,
         { prev: prevSeq, last, keys, rows, types },
       )
       .responses();
