@@ -3,7 +3,7 @@ import { compileSelection, indexedId, selectionFromQuery, typeMatcher, type Sele
 import type { EventRepository } from './event-repository.js';
 import type { StoredDoc } from './segment-docs.js';
 import { SegmentDocs, globalSource, refSource, typeSource, type HistorySource } from './history-sources.js';
-import { SEGMENT_SPLIT_EVENTS, SEQ_MAX, isExpired } from './segment-rows.js';
+import { SEQ_MAX, isExpired } from './segment-rows.js';
 
 /** Most rows one history request examines per index stream before it returns a short page with a cursor. */
 export const SCAN_BUDGET = 5000;
@@ -74,7 +74,7 @@ async function readStream(source: HistorySource, req: HistoryRequest, upper: num
   // Ascending: every key ≤ done has been read; descending: every key > done.
   let done = asc ? req.after : highest;
   let lastKey = req.after;
-  let width = firstWidth(source, req.limit);
+  let width = Math.min(MAX_WINDOW, source.firstWidth(req.limit));
   for (let windows = 0; asc ? done < highest : done >= lowest; windows++) {
     const [from, to] = asc ? [done, Math.min(done + width, highest)] : [Math.max(done - width, lowest - 1), done];
     const read = await source.window(from, to, { count: req.limit + 1 - found.length, asc });
@@ -102,16 +102,6 @@ async function readStream(source: HistorySource, req: HistoryRequest, upper: num
     if (hit !== null) return { matches: found, frontier: hit };
   }
   return { matches: found, frontier: null };
-}
-
-/**
- * The first window's width in keys. Global order: limit+1 keys plus one segment row, so that even a row
- * straddling the window's far end leaves limit+1 seqs inside. Other sources name their candidates in
- * small rows and fetch documents only for the candidates wanted, so reading wide costs little and spares a
- * second round trip for a type at 10% of the events.
- */
-function firstWidth(source: HistorySource, limit: number): number {
-  return source.dense ? limit + 1 + SEGMENT_SPLIT_EVENTS : Math.min(MAX_WINDOW, (limit + 1) * 16);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { storedDocs, type StoredDoc } from './segment-docs.js';
 import type { SegmentReads } from './segment-reads.js';
-import { SEGMENT_MAX_EVENTS, type RefField, type SegmentRow } from './segment-rows.js';
+import { SEGMENT_MAX_EVENTS, SEGMENT_SPLIT_EVENTS, type RefField, type SegmentRow } from './segment-rows.js';
 
 /** What one window of a history source held: its documents, and the highest key it read (null: none). */
 export interface SourceWindow {
@@ -35,6 +35,13 @@ export interface HistorySource {
   readonly slack: number;
   /** Every seq can be a candidate (the global order): windows must respect the scan budget themselves. */
   readonly dense: boolean;
+  /**
+   * The first window's width in keys for a page of `limit`. Global order: one segment row more than the
+   * page, so even a row straddling the window's far end leaves limit+1 seqs inside. Per-type rows name a
+   * segment's candidates each, so reading 16 pages' worth of keys costs a few small rows and spares a second
+   * round trip for a type at 10% of the events. Id refs are one row per event: limit+1.
+   */
+  firstWidth(limit: number): number;
 }
 
 /** Each segment a request touches is fetched once and each document parsed at most once, whichever of its streams needs it. */
@@ -71,6 +78,7 @@ export function globalSource(reads: SegmentReads, docs: SegmentDocs): HistorySou
   return {
     slack: SEGMENT_MAX_EVENTS,
     dense: true,
+    firstWidth: (limit) => limit + 1 + SEGMENT_SPLIT_EVENTS,
     async window(from, to) {
       const rows = await reads.endingIn(from, to);
       return { events: (await docs.fromRows(rows)).flat(), lastKey: rows.at(-1)?.last ?? null };
@@ -97,6 +105,7 @@ export function typeSource(reads: SegmentReads, docs: SegmentDocs, eventType: st
   return {
     slack: SEGMENT_MAX_EVENTS,
     dense: false,
+    firstWidth: (limit) => (limit + 1) * 16,
     async window(from, to, wanted) {
       // The type rows are small and already name every candidate seq: only the segments of the first
       // `wanted` candidates are fetched, however wide the window.
@@ -117,6 +126,7 @@ export function refSource(reads: SegmentReads, docs: SegmentDocs, field: RefFiel
   return {
     slack: 0,
     dense: false,
+    firstWidth: (limit) => limit + 1,
     async window(from, to, wanted) {
       const refs = (await reads.refs(field, value, from, to)).map((r) => ({ key: r.seq, seqs: [r.seq], segment: r.segment }));
       const { rows, reached } = firstWanted(refs, wanted);
