@@ -5,6 +5,7 @@ import { cursorDeliveryId, type DeliveryRow } from '../store/delivery-rows.js';
 import { isWriteConflict } from '../store/transaction-errors.js';
 import { isExpired } from '../store/segment-rows.js';
 import { attemptDelivery, attemptRecord, noAttemptReason } from './attempt.js';
+import { moveToEnd } from '../lib/map-order.js';
 import { LeaseKeeper } from './lease.js';
 import { readWindowEvents } from './log-reader.js';
 import { orderingLine } from './ordering.js';
@@ -153,7 +154,7 @@ export class LogDispatcher {
     if (this.stopping) return;
     const now = this.deps.clock.now();
     const { slots } = this.deps;
-    const served: Array<[string, SubscriptionWindow]> = [];
+    const served = new Set<string>();
     for (const [subId, w] of this.windows) {
       if (slots.free <= 0) break;
       if ((this.heldUntil.get(subId) ?? 0) > now) continue;
@@ -164,7 +165,7 @@ export class LogDispatcher {
         if (!item) break;
         const admission = this.deps.gate.admit(subId, now);
         if (admission.send) {
-          if (served.at(-1)?.[0] !== subId) served.push([subId, w]);
+          served.add(subId);
           void this.attempt(subId, w, item);
           continue;
         }
@@ -174,7 +175,7 @@ export class LogDispatcher {
       }
     }
     // The next pump starts with the others: while deliveries yield, one start per tick would otherwise always go to the first.
-    for (const [subId, w] of served) this.windows.delete(subId) && this.windows.set(subId, w);
+    moveToEnd(this.windows, served);
   }
 
   private holdUntil(subId: string, notBefore: number, now: number): void {

@@ -67,13 +67,13 @@ export class LeaseKeeper {
 
     // The share counts active subscriptions only: a deactivated one still writing its last outcomes takes none.
     const share = Math.ceil(active.length / replicas);
-    const heldActive = () => [...this.held.keys()].filter((id) => activeSet.has(id));
-    const extras = heldActive().filter(idle).slice(0, Math.max(0, heldActive().length - share));
+    const heldActive = [...this.held.keys()].filter((id) => activeSet.has(id));
+    const extras = heldActive.filter(idle).slice(0, Math.max(0, heldActive.length - share));
     for (const id of extras) this.held.delete(id);
     await this.cursors.release(this.replica, [...stale, ...extras]);
 
     const gained: CursorRow[] = [];
-    const room = share - heldActive().length;
+    const room = share - (heldActive.length - extras.length);
     if (room > 0) {
       const fresh = active.filter((id) => !this.known.has(id));
       await this.cursors.ensure(fresh);

@@ -13,7 +13,7 @@ export interface Pending {
 const FLUSH_BATCH = 64;
 const FLUSH_DELAY_MS = 2;
 /** The wait while deliveries yield to publishing: each outcome transaction competes with the commits. */
-export const YIELDING_FLUSH_DELAY_MS = 100;
+const YIELDING_FLUSH_DELAY_MS = 100;
 
 /**
  * The log dispatcher's outcomes on their way to the database, per subscription, and how many of each

@@ -7,6 +7,7 @@ import { attemptDelivery, attemptRecord, noAttemptReason, type AttemptRun } from
 import { settle } from './outcome-policy.js';
 import { WakeSignal, drainInFlight } from './wake-signal.js';
 import { SettledListeners } from './settled-listeners.js';
+import { moveToEnd } from '../lib/map-order.js';
 import { ClaimRanges } from './claim-ranges.js';
 import { retryConflicts } from './conflict-retry.js';
 import type { WorkerDeps, WorkerOptions } from './engine-deps.js';
@@ -199,19 +200,19 @@ export class DeliveryWorker {
     let started = true;
     while (started && slots.free > 0) {
       started = false;
-      const served: Array<[string, Job[]]> = [];
+      const served: string[] = [];
       for (const [subId, queue] of this.waiting) {
         if (slots.free <= 0) break;
         if (slots.freeFor(subId) <= 0) continue;
         const job = queue.shift() as Job;
         if (queue.length === 0) this.waiting.delete(subId);
-        else served.push([subId, queue]);
+        else served.push(subId);
         this.waitingCount--;
         started = true;
         void this.attempt(job);
       }
       // Served ones go last, so one start per tick while deliveries yield does not always go to the same one.
-      for (const [subId, queue] of served) this.waiting.delete(subId) && this.waiting.set(subId, queue);
+      moveToEnd(this.waiting, served);
     }
   }
 
