@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { GroupWindow, pause } from '../src/events/group-window.js';
+import { describe, expect, it } from 'vitest';
+import { GroupWindow } from '../src/events/group-window.js';
 
 /** Feeds arrivals `gapMs` apart from t=0 and returns the time of the last one. */
 function arrivals(window: GroupWindow, count: number, gapMs: number): number {
@@ -42,26 +42,5 @@ describe('GroupWindow (adaptive group commit)', () => {
     const both = new GroupWindow({ fixedMs: 5, adaptiveMaxMs: 2 });
     expect(both.waitMs(arrivals(both, 10, 1), 1, 256)).toBe(5);
     expect(both.waitMs(arrivals(both, 10, 1), 256, 256)).toBe(0);
-  });
-});
-
-describe('pause (how the committer waits out the window)', () => {
-  afterEach(() => vi.useRealTimers());
-
-  it('waits a sub-millisecond window as one event-loop turn, not as a timer that fires after 1 ms', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout'] }); // a timer would never fire; setImmediate stays real
-    await expect(pause(0.05)).resolves.toBeUndefined();
-    await expect(pause(0)).resolves.toBeUndefined();
-  });
-
-  it('waits a window of a millisecond or more on a timer', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout'] });
-    let done = false;
-    const waiting = pause(2).then(() => { done = true; });
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(done).toBe(false);
-    await vi.advanceTimersByTimeAsync(2);
-    await waiting;
-    expect(done).toBe(true);
   });
 });

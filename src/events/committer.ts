@@ -5,7 +5,7 @@ import { serverEventId } from '../store/event-ids.js';
 import { toSegmentRecords } from '../store/segment-records.js';
 import { documentTexts } from '../store/segment-docs.js';
 import { SEGMENT_MAX_EVENTS, SEGMENT_SPLIT_EVENTS } from '../store/segment-rows.js';
-import { GroupWindow, pause } from './group-window.js';
+import { GroupWindow } from './group-window.js';
 import type { PreparedEvent } from './prepare.js';
 
 export interface PublishResult {
@@ -167,7 +167,7 @@ export class Committer {
     try {
       while (this.queue.length > 0) {
         const wait = this.window.waitMs(this.now(), this.queuedEvents(), this.maxEvents);
-        await pause(wait);
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const units = this.takeUnits();
         this.unitsPerCommit += UNITS_SMOOTHING * (units.length - this.unitsPerCommit);
         const started = performance.now();

@@ -40,15 +40,3 @@ export class GroupWindow {
     return steady ? Math.max(fixedMs, this.meanGap) : fixedMs;
   }
 }
-
-/**
- * Waits `ms`. Node's timers fire no sooner than 1 ms, so a shorter wait — the window under a closed-loop
- * burst, where arrivals are microseconds apart — is one turn of the event loop instead: long enough to read
- * the requests already on the sockets, without idling the committer for a whole millisecond per transaction
- * (at 64 publishing connections that idle time cost ~12% of publish throughput).
- */
-export function pause(ms: number): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  if (ms < 1) return new Promise((resolve) => setImmediate(resolve));
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
