@@ -149,4 +149,36 @@ describe('outcome buffer', () => {
     expect(buffer.unwrittenOf('s')).toBe(0);
     expect(batches.map((b) => b[0]?.[1].logs.map((l) => l.seq))).toEqual([[1], [2, 3]]);
   });
+
+  it('waits for company before a write, unless hurried by a subscription at its bound, and never while yielding', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const turns = async () => {
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    };
+    try {
+      let yielding = false;
+      const batches: number[][] = [];
+      const buffer = new OutcomeBuffer(async (batch) => {
+        batches.push(batch.flatMap(([, p]) => p.logs.map((l) => l.seq)));
+      }, () => {}, () => yielding);
+      buffer.add('s', record(1), settled(1));
+      await turns();
+      expect(batches).toEqual([]); // waiting for company on a timer that does not run here
+      buffer.add('s', record(2), settled(2));
+      buffer.hurry();
+      await turns(); // (vi.waitFor would advance the fake timers itself)
+      expect(batches).toEqual([[1, 2]]);
+      // The next write waits again; hurrying while yielding changes nothing.
+      yielding = true;
+      buffer.add('s', record(3), settled(3));
+      buffer.hurry();
+      await turns();
+      expect(batches).toEqual([[1, 2]]);
+      await vi.advanceTimersByTimeAsync(100);
+      await turns();
+      expect(batches).toEqual([[1, 2], [3]]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

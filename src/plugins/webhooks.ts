@@ -83,7 +83,7 @@ export default fp(
     const common = { deliveries: app.store.deliveries, events: app.store.events, index, sender, gate, slots, clock: app.clock, log };
     const worker = cfg.worker
       ? new WebhookEngine(
-        new LogDispatcher({ ...common, cursors: app.store.cursors }, { leaseMs, pollMs, outcome }),
+        new LogDispatcher({ ...common, cursors: app.store.cursors, publishing: () => app.hasDecorator('committer') && app.committer.publishing(PUBLISH_RECENT_MS) }, { leaseMs, pollMs, outcome }),
         new DeliveryWorker(common, { leaseMs, pollMs, outcome }),
       )
       : null;

@@ -27,6 +27,8 @@ export interface DispatcherOptions {
 /** The retry worker's, and the cursors. */
 export interface DispatcherDeps extends WorkerDeps {
   cursors: CursorRepository;
+  /** Whether a publish is waiting or just arrived: outcome writes then wait for company, to compete less with commits. */
+  publishing?: () => boolean;
 }
 
 /** Attempts of an outcome batch that keeps losing write conflicts before its windows are dropped. */
@@ -234,6 +236,11 @@ export class LogDispatcher {
       deliveryId: cursorDeliveryId(subId, item.event.seq), subscriptionId: subId, eventId: item.event.event_id, status, attempts: isRow ? outcome.attempts : 1,
       ...(durationMs !== undefined && { durationMs }),
     });
+    // This attempt's slot is released right after; if nothing more may then start until the outcomes are
+    // written, waiting for company only idles the subscription — unless publishes need the engine.
+    const { slots, publishing } = this.deps;
+    const atBound = slots.inFlight(subId) - 1 + this.outcomes.unwrittenOf(subId) >= REDO_FACTOR * slots.perSubscription;
+    if (atBound && !publishing?.()) this.outcomes.hurry();
   }
 
   /** Forgets a subscription's window with the outcomes it had not written yet (they cannot be written here). */

@@ -27,6 +27,10 @@ export class OutcomeBuffer {
   private flushing: Promise<void> | null = null;
   /** Set at shutdown: write at once, without waiting for company. */
   urgent = false;
+  /** A subscription can start nothing more until its outcomes are written: the next write waits for no company. */
+  private hurried = false;
+  /** Ends the current wait for company early. */
+  private stopWaiting: (() => void) | null = null;
 
   constructor(
     private readonly write: (batch: Array<[string, Pending]>) => Promise<void>,
@@ -53,6 +57,17 @@ export class OutcomeBuffer {
     this.unwritten.set(subId, this.unwrittenOf(subId) + 1);
     this.count++;
     this.flushSoon();
+  }
+
+  /**
+   * Says that a subscription has reached its bound of unwritten outcomes: waiting for company would only
+   * idle it, since what it has not written is what holds it back. Not while yielding to publishing, where
+   * fewer, larger outcome transactions are the point.
+   */
+  hurry(): void {
+    if (this.yielding()) return;
+    this.hurried = true;
+    this.stopWaiting?.();
   }
 
   /** A cursor that may move with nothing else to write (events that did not match, a queued line settled). */
@@ -93,9 +108,18 @@ export class OutcomeBuffer {
   private flushSoon(): void {
     if (this.flushing || this.pending.size === 0) return;
     this.flushing = (async () => {
-      if (this.count < FLUSH_BATCH && !this.urgent) {
-        await new Promise((r) => setTimeout(r, this.yielding() ? YIELDING_FLUSH_DELAY_MS : FLUSH_DELAY_MS));
+      if (this.count < FLUSH_BATCH && !this.urgent && !this.hurried) {
+        const delay = this.yielding() ? YIELDING_FLUSH_DELAY_MS : FLUSH_DELAY_MS;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.stopWaiting = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.stopWaiting = null;
       }
+      this.hurried = false;
       await this.flush();
     })().finally(() => {
       this.flushing = null;
