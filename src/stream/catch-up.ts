@@ -1,7 +1,7 @@
 import type { Event } from '../schemas/event.js';
 import { readHistory } from '../store/event-history.js';
 import { SEQ_MAX } from '../store/segment-rows.js';
-import type { StreamContext, StreamLimits } from './connection.js';
+import type { StreamContext, StreamLimits } from './context.js';
 import type { Selection } from '../events/selection.js';
 
 /**

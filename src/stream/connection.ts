@@ -1,74 +1,17 @@
-import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { ValidateFunction } from 'ajv';
 import type { Scope } from '../config.js';
 import type { Event, EventFormat } from '../schemas/event.js';
-import { CloseCode, MESSAGE_ID_MAX_LENGTH, type ClientMessage, type ControlFrame, type SubscribeMessage } from '../schemas/stream.js';
-import type { Committer } from '../events/committer.js';
+import { CloseCode, type ClientMessage, type ControlFrame, type SubscribeMessage } from '../schemas/stream.js';
 import { prepareEvent } from '../events/prepare.js';
-import { parseJson } from '../lib/json.js';
-import type { EventRepository } from '../store/event-repository.js';
-import { FilterError, parseFilter, and, type FilterNode } from '../events/filter.js';
-import { compileSelection, filtersObject, subscriptionSelection, type Selection } from '../events/selection.js';
+import { subscriptionSelection, type Selection } from '../events/selection.js';
 import { drained, newestIfAhead, oldestIfExpired, ReplayedSeqs, storedAfter } from './catch-up.js';
+import { BadMessageWindow, readClientMessage, readSubscribeFilter, type Rejection } from './client-messages.js';
+import type { StreamContext } from './context.js';
 import { Inbox } from './inbox.js';
-import type { SlowConsumerReason, StreamStats } from './stats.js';
-import { eventFrame, type EventSink, type Routable, type Router } from './router.js';
-
-export interface StreamLimits {
-  maxBufferBytes: number;
-  maxMessageBytes: number;
-  pingIntervalMs: number;
-  pongTimeoutMs: number;
-  /** Bad messages tolerated per window before the socket is closed with 1008. */
-  maxBadMessages: number;
-  badMessageWindowMs: number;
-  /** Live events held for a socket while one of its subscriptions replays history. */
-  maxQueuedEvents: number;
-  /** Subscriptions one socket may hold (replacing one by its id does not add one). */
-  maxSubscriptions: number;
-  /** Client messages (and their bytes) waiting to be handled before the socket is no longer read. */
-  maxInboxMessages: number;
-  maxInboxBytes: number;
-}
-
-export interface StreamContext {
-  router: Router;
-  repo: EventRepository;
-  committer: Committer;
-  /** Every event with seq ≤ position has been dispatched to the router. */
-  position: () => number;
-  /** The lowest seq retention still keeps (cursors below it cannot be resumed without loss). */
-  retainedFrom: () => Promise<number>;
-  /** By message type; a Map, so names inherited by plain objects (`constructor`, `__proto__`) are unknown types. */
-  validators: ReadonlyMap<string, ValidateFunction>;
-  limits: StreamLimits;
-  stats: StreamStats;
-  log: FastifyBaseLogger;
-}
-
-class Subscription implements Routable {
-  readonly eventTypes: readonly string[];
-  readonly matches: (event: Event) => boolean;
-  constructor(
-    readonly key: string,
-    readonly order: number,
-    readonly selection: Selection,
-    /** This subscription delivers every matching event with seq > coveredFrom (by replay, then live). */
-    readonly coveredFrom: number,
-    readonly connection: Connection,
-  ) {
-    this.eventTypes = selection.types;
-    this.matches = compileSelection(selection);
-  }
-}
-
-/** An error frame carries the client's id only when it is one the protocol allows, so the frame stays valid. */
-function echoableId(id: unknown): string | number | undefined {
-  if (typeof id === 'string' && id.length <= MESSAGE_ID_MAX_LENGTH) return id;
-  if (typeof id === 'number' && Number.isFinite(id)) return id;
-  return undefined;
-}
+import { Liveness } from './liveness.js';
+import type { SlowConsumerReason } from './stats.js';
+import { eventFrame, type EventSink, type Routable } from './router.js';
+import { Subscription } from './subscription.js';
 
 /**
  * One WebSocket client: its subscriptions, the message protocol, replay-then-live resume, backpressure and
@@ -87,9 +30,8 @@ export class Connection implements EventSink {
   private pendingReplays = 0;
   private replays: Promise<void> = Promise.resolve();
   private readonly inbox: Inbox;
-  private badMessages: number[] = [];
-  private pingTimer: NodeJS.Timeout;
-  private pongTimer: NodeJS.Timeout | null = null;
+  private readonly badMessages: BadMessageWindow;
+  private readonly liveness: Liveness;
   /** Every subscription of a socket has this format, so an event matching several is still one frame. */
   private format: EventFormat = 'seed';
 
@@ -103,16 +45,16 @@ export class Connection implements EventSink {
     this.inbox = new Inbox(socket, { maxMessages: ctx.limits.maxInboxMessages, maxBytes: ctx.limits.maxInboxBytes }, (err) =>
       ctx.log.error({ err }, 'websocket message handling failed'),
     );
+    this.badMessages = new BadMessageWindow(ctx.limits);
     socket.on('message', (data, isBinary) => {
       // Any frame shows the peer is alive; a client with a long send backlog has its pong queued behind it.
-      this.alive();
+      this.liveness.alive();
       this.inbox.push((data as Buffer).length, () => this.onMessage(data as Buffer, isBinary));
     });
     socket.on('close', () => this.dispose());
     socket.on('error', (err) => ctx.log.debug({ err }, 'websocket error'));
-    socket.on('pong', () => this.alive());
-    this.pingTimer = setInterval(() => this.ping(), ctx.limits.pingIntervalMs);
-    this.pingTimer.unref();
+    socket.on('pong', () => this.liveness.alive());
+    this.liveness = new Liveness(socket, ctx.limits, ctx.log, () => this.dispose());
   }
 
   /** The `?types=…&after=…` subscription of the upgrade request. */
@@ -153,27 +95,12 @@ export class Connection implements EventSink {
       this.close(CloseCode.tooBig, `message over ${this.ctx.limits.maxMessageBytes} bytes`);
       return;
     }
-    let message: unknown;
-    try {
-      if (isBinary) throw new Error('binary frames are not part of the protocol');
-      message = parseJson(data);
-    } catch (err) {
-      this.reject(undefined, 'invalid_json', `message is not JSON text: ${(err as Error).message}`);
+    const read = readClientMessage(data, isBinary, this.ctx.validators);
+    if ('rejection' in read) {
+      this.reject(read.rejection);
       return;
     }
-    const type = (message as { type?: unknown } | null)?.type;
-    const id = echoableId((message as { id?: unknown } | null)?.id);
-    const validate = typeof type === 'string' ? this.ctx.validators.get(type) : undefined;
-    if (!validate) {
-      this.reject(id, 'unknown_type', `unknown message type ${JSON.stringify(type)}; expected subscribe, unsubscribe, publish or ping`);
-      return;
-    }
-    if (!validate(message)) {
-      const details = (validate.errors ?? []).map((e) => ({ path: e.instancePath, message: e.message, params: e.params }));
-      this.reject(id, 'invalid_message', `invalid ${type} message: ${details.map((d) => `${d.path || '/'} ${d.message}`).join('; ')}`, details);
-      return;
-    }
-    await this.handle(message as ClientMessage);
+    await this.handle(read.message);
   }
 
   private async handle(message: ClientMessage): Promise<void> {
@@ -219,20 +146,17 @@ export class Connection implements EventSink {
     }
     const format = message.format ?? 'seed';
     if (format !== this.format && [...this.subs.keys()].some((key) => key !== String(message.id))) {
-      this.reject(message.id, 'format_conflict', `this socket's subscriptions use format ${this.format}; open another socket for ${format}`);
+      this.reject({ id: message.id, code: 'format_conflict', message: `this socket's subscriptions use format ${this.format}; open another socket for ${format}` });
       return;
     }
-    let filter: FilterNode;
-    try {
-      filter = and(...filtersObject(message.filters ?? {}), ...(message.filter === undefined ? [] : [parseFilter(message.filter)]));
-    } catch (err) {
-      if (!(err instanceof FilterError)) throw err;
-      this.reject(message.id, 'invalid_filter', err.message, { path: err.path, problem: err.problem });
+    const read = readSubscribeFilter(message);
+    if ('rejection' in read) {
+      this.reject(read.rejection);
       return;
     }
     this.format = format;
     const after = message.after === undefined ? undefined : Number(message.after);
-    const key = await this.subscribe(subscriptionSelection(message.event_types ?? [], filter), after, message.id);
+    const key = await this.subscribe(subscriptionSelection(message.event_types ?? [], read.filter), after, message.id);
     this.answer(message.id, { type: 'subscribed', id: message.id, subscription: key });
   }
 
@@ -344,39 +268,15 @@ export class Connection implements EventSink {
     }
   }
 
-  private reject(id: string | number | undefined, code: string, message: string, details?: unknown): void {
+  private reject({ id, code, message, details }: Rejection): void {
     this.sendControl({ type: 'error', ...(id !== undefined && { id }), code, message, ...(details !== undefined && { details }) });
-    const now = Date.now();
-    this.badMessages = this.badMessages.filter((t) => now - t < this.ctx.limits.badMessageWindowMs);
-    this.badMessages.push(now);
-    if (this.badMessages.length > this.ctx.limits.maxBadMessages) this.close(CloseCode.policyViolation, 'too many invalid messages');
-  }
-
-  private alive(): void {
-    if (this.pongTimer) clearTimeout(this.pongTimer);
-    this.pongTimer = null;
-  }
-
-  private ping(): void {
-    if (this.closed || this.pongTimer) return;
-    this.pongTimer = setTimeout(() => {
-      this.pongTimer = null;
-      // A paused socket is not read, so its pong may be waiting unread behind our own backlog: the server,
-      // not the peer, is behind, and what the peer can make us hold meanwhile is bounded by the inbox limits.
-      if (this.socket.isPaused) return;
-      this.ctx.log.info('websocket peer missed its pong; dropping it');
-      this.socket.terminate();
-      this.dispose();
-    }, this.ctx.limits.pongTimeoutMs);
-    this.pongTimer.unref();
-    this.socket.ping();
+    if (this.badMessages.add()) this.close(CloseCode.policyViolation, 'too many invalid messages');
   }
 
   private dispose(): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.pingTimer);
-    if (this.pongTimer) clearTimeout(this.pongTimer);
+    this.liveness.stop();
     for (const sub of this.subs.values()) this.ctx.router.remove(sub);
     this.subs.clear();
     this.queue = null;

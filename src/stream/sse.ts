@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Event, EventFormat } from '../schemas/event.js';
 import type { EventStreamError } from '../schemas/stream.js';
 import { drained, newestIfAhead, oldestIfExpired, ReplayedSeqs, storedAfter } from './catch-up.js';
-import type { StreamContext } from './connection.js';
+import type { StreamContext } from './context.js';
 import { compileSelection, type Selection } from '../events/selection.js';
 import { eventFrame, type EventSink, type Routable } from './router.js';
 import type { SlowConsumerReason } from './stats.js';
