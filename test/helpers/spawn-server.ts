@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request, type Agent } from 'undici';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -234,4 +235,18 @@ export function errorCode(error: unknown): string {
   if (e && typeof e.code === 'string') return e.code;
   if (e && e.cause && typeof e.cause.code === 'string') return e.cause.code;
   return e && typeof e.name === 'string' ? e.name : String(error);
+}
+
+/** POST /events with a raw JSON body through `agent`; a connection error (the server died) throws. */
+export async function publishRaw(agent: Agent, url: string, payload: string): Promise<{ status: number; text: string }> {
+  const res = await request(`${url}/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: payload,
+    dispatcher: agent,
+    headersTimeout: 20_000,
+    bodyTimeout: 20_000,
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, text };
 }
