@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SendSlots, TICK_MS } from '../src/webhooks/send-slots.js';
 import { OutcomeBuffer, type Pending } from '../src/webhooks/outcome-buffer.js';
+import { atRedoBound, redoRoom } from '../src/webhooks/redo-bound.js';
 import type { SettledDelivery } from '../src/webhooks/worker.js';
 
 describe('send slots: one bound for first attempts and retries', () => {
@@ -129,7 +130,7 @@ describe('outcome buffer', () => {
       batches.push(batch);
       await new Promise<void>((r) => (release = r));
     }, () => writes++);
-    buffer.urgent = true;
+    buffer.writeNow();
     // The first outcome starts a write at once; the next ones wait for it.
     buffer.add('s', record(1), settled(1));
     buffer.add('s', record(2), settled(2));
@@ -177,6 +178,38 @@ describe('outcome buffer', () => {
       await vi.advanceTimersByTimeAsync(100);
       await turns();
       expect(batches).toEqual([[1, 2], [3]]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('the redo bound (what a kill -9 may send twice)', () => {
+  it('lets a subscription start first attempts while in flight plus unwritten stay below twice its concurrency', () => {
+    expect(redoRoom(0, 0, 16)).toBe(32);
+    expect(redoRoom(16, 10, 16)).toBe(6);
+    expect(atRedoBound(16, 15, 16)).toBe(false);
+    expect(atRedoBound(16, 16, 16)).toBe(true);
+    expect(atRedoBound(0, 32, 16)).toBe(true);
+    expect(atRedoBound(0, 33, 16)).toBe(true);
+  });
+});
+
+describe('outcome buffer at shutdown', () => {
+  it('ends a wait for company already running when told to write now', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const written: number[] = [];
+      const buffer = new OutcomeBuffer(async (batch) => {
+        written.push(batch.length);
+      }, () => {}, () => true); // yielding: the wait would be 100 ms
+      buffer.add('s', { seq: 1, event_id: 'e1', event_type: 't', priority: 'normal', attempt: { attempt: 1, at: '', status_code: 204, duration_ms: 1, error: null, response_body: null, webhook_id: 'e1' } },
+        { deliveryId: 's.1', subscriptionId: 's', eventId: 'e1', status: 'delivered', attempts: 1 });
+      await new Promise((r) => setImmediate(r));
+      expect(written).toEqual([]);
+      buffer.writeNow();
+      await buffer.drain();
+      expect(written).toEqual([1]);
     } finally {
       vi.useRealTimers();
     }

@@ -16,6 +16,7 @@ import { WakeSignal, drainInFlight } from './wake-signal.js';
 import { SettledListeners } from './settled-listeners.js';
 import { SubscriptionWindow, halfDrained, readAhead, type WindowItem } from './window.js';
 import { OutcomeBuffer, type Pending } from './outcome-buffer.js';
+import { atRedoBound, redoRoom } from './redo-bound.js';
 import type { WorkerDeps } from './engine-deps.js';
 
 export interface DispatcherOptions {
@@ -33,12 +34,6 @@ export interface DispatcherDeps extends WorkerDeps {
 
 /** Attempts of an outcome batch that keeps losing write conflicts before its windows are dropped. */
 const FLUSH_CONFLICT_ATTEMPTS = 10;
-/**
- * A subscription's first attempts in flight plus its outcomes not written yet stay below this many times
- * HERALD_WEBHOOK_SUBSCRIPTION_CONCURRENCY: the most events a `kill -9` makes it send again.
- */
-const REDO_FACTOR = 2;
-
 /**
  * First attempts of webhook deliveries, read from the event log by each subscription's cursor (docs/webhooks.md,
  * "Deliveries come from the log"). Per leased subscription it keeps a window of unsettled matching events, POSTs them with
@@ -85,7 +80,7 @@ export class LogDispatcher {
     this.wake();
     await this.loop;
     await drainInFlight(this.signal, () => this.inFlight, this.abort, graceMs);
-    this.outcomes.urgent = true;
+    this.outcomes.writeNow();
     await this.outcomes.drain();
     await this.leases.releaseAll().catch((err) => this.deps.log.warn({ err }, 'could not release subscription leases; they expire on their own'));
   }
@@ -161,7 +156,7 @@ export class LogDispatcher {
       if (slots.free <= 0) break;
       if ((this.heldUntil.get(subId) ?? 0) > now) continue;
       if (!this.leases.holds(subId, now) || noAttemptReason(this.deps.index, subId) !== null) continue;
-      const redo = REDO_FACTOR * slots.perSubscription - slots.inFlight(subId) - this.outcomes.unwrittenOf(subId);
+      const redo = redoRoom(slots.inFlight(subId), this.outcomes.unwrittenOf(subId), slots.perSubscription);
       for (let room = Math.min(slots.freeFor(subId), redo); room > 0; room--) {
         const [item] = w.start(1);
         if (!item) break;
@@ -236,11 +231,10 @@ export class LogDispatcher {
       deliveryId: cursorDeliveryId(subId, item.event.seq), subscriptionId: subId, eventId: item.event.event_id, status, attempts: isRow ? outcome.attempts : 1,
       ...(durationMs !== undefined && { durationMs }),
     });
-    // This attempt's slot is released right after; if nothing more may then start until the outcomes are
-    // written, waiting for company only idles the subscription — unless publishes need the engine.
+    // This attempt's slot is released right after; if the subscription may then start nothing more, waiting
+    // for company only idles it — unless publishes need the engine.
     const { slots, publishing } = this.deps;
-    const atBound = slots.inFlight(subId) - 1 + this.outcomes.unwrittenOf(subId) >= REDO_FACTOR * slots.perSubscription;
-    if (atBound && !publishing?.()) this.outcomes.hurry();
+    if (atRedoBound(slots.inFlight(subId) - 1, this.outcomes.unwrittenOf(subId), slots.perSubscription) && !publishing?.()) this.outcomes.hurry();
   }
 
   /** Forgets a subscription's window with the outcomes it had not written yet (they cannot be written here). */

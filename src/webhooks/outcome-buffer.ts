@@ -25,8 +25,8 @@ export class OutcomeBuffer {
   private readonly unwritten = new Map<string, number>();
   private count = 0;
   private flushing: Promise<void> | null = null;
-  /** Set at shutdown: write at once, without waiting for company. */
-  urgent = false;
+  /** Set at shutdown (writeNow): write at once, without waiting for company. */
+  private urgent = false;
   /** A subscription can start nothing more until its outcomes are written: the next write waits for no company. */
   private hurried = false;
   /** Ends the current wait for company early. */
@@ -70,6 +70,12 @@ export class OutcomeBuffer {
     this.stopWaiting?.();
   }
 
+  /** From now on every write starts at once, the one waiting for company included (shutdown). */
+  writeNow(): void {
+    this.urgent = true;
+    this.stopWaiting?.();
+  }
+
   /** A cursor that may move with nothing else to write (events that did not match, a queued line settled). */
   touch(subId: string): void {
     this.of(subId);
@@ -108,7 +114,7 @@ export class OutcomeBuffer {
   private flushSoon(): void {
     if (this.flushing || this.pending.size === 0) return;
     this.flushing = (async () => {
-      if (this.count < FLUSH_BATCH && !this.urgent && !this.hurried) {
+      if (this.count < FLUSH_BATCH && !this.urgent && !(this.hurried && !this.yielding())) {
         const delay = this.yielding() ? YIELDING_FLUSH_DELAY_MS : FLUSH_DELAY_MS;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
@@ -124,6 +130,8 @@ export class OutcomeBuffer {
     })().finally(() => {
       this.flushing = null;
       if (this.pending.size > 0) this.flushSoon();
+      // What the hurry was for was discarded (windows dropped): the next outcome waits for company again.
+      else this.hurried = false;
     });
   }
 
