@@ -87,7 +87,7 @@ export default fp(
         for (const session of eventStreams) session.close();
       },
       accept(socket, request) {
-        const connection = new Connection(socket, context, request.scopes, () => app.publishMessageWait(request));
+        const connection = new Connection(socket, context, request.scopes, () => app.publishMessageWait(request), request.raw.socket);
         connections.add(connection);
         socket.on('close', () => connections.delete(connection));
         const query = request.query as { after?: string; format?: EventFormat };

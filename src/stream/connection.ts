@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Scope } from '../config.js';
 import type { Event, EventFormat } from '../schemas/event.js';
@@ -12,6 +13,7 @@ import { Liveness } from './liveness.js';
 import type { SlowConsumerReason } from './stats.js';
 import { eventFrame, type EventSink, type Routable } from './router.js';
 import { Subscription } from './subscription.js';
+import { TickCork } from './tick-cork.js';
 
 /**
  * One WebSocket client: its subscriptions, the message protocol, replay-then-live resume, backpressure and
@@ -32,6 +34,7 @@ export class Connection implements EventSink {
   private readonly inbox: Inbox;
   private readonly badMessages: BadMessageWindow;
   private readonly liveness: Liveness;
+  private readonly cork: TickCork | undefined;
   /** Every subscription of a socket has this format, so an event matching several is still one frame. */
   private format: EventFormat = 'seed';
 
@@ -41,7 +44,10 @@ export class Connection implements EventSink {
     private readonly scopes: ReadonlySet<Scope>,
     /** Counts one publish message against the client's publish rate limit: 0, or the seconds to wait. */
     private readonly publishWait: () => Promise<number> = async () => 0,
+    /** The TCP socket under the WebSocket, when known: frames sent in one tick leave it in one write. */
+    transport?: Pick<Duplex, 'cork' | 'uncork'>,
   ) {
+    this.cork = transport && new TickCork(transport, () => this.checkBacklog());
     this.inbox = new Inbox(socket, { maxMessages: ctx.limits.maxInboxMessages, maxBytes: ctx.limits.maxInboxBytes }, (err) =>
       ctx.log.error({ err }, 'websocket message handling failed'),
     );
@@ -261,8 +267,14 @@ export class Connection implements EventSink {
 
   private send(text: string): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
+    this.cork?.hold();
     this.socket.send(text);
     this.ctx.stats.framesSent += 1;
+    // Corked, the tick's frames are all buffered until it ends: the backlog is judged after the flush.
+    if (!this.cork) this.checkBacklog();
+  }
+
+  private checkBacklog(): void {
     if (this.socket.bufferedAmount > this.ctx.limits.maxBufferBytes) {
       this.closeSlow('send_buffer', `slow consumer: more than ${this.ctx.limits.maxBufferBytes} bytes unsent`);
     }
