@@ -28,7 +28,7 @@ async function stallUntilSampled(herald: { memoryUsage(): { eventLoopDelay: numb
     const delay = herald.memoryUsage().eventLoopDelay;
     if (delay <= 100) stall(1100);
     expect(delay).toBeGreaterThan(100);
-  }, { timeout: 15_000, interval: 10 });
+  }, { timeout: 8_000, interval: 10 });
 }
 
 function expectShed(res: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, reason: string): void {

@@ -17,3 +17,18 @@ describe('TickCork (a socket\'s frames of one tick leave in one write)', () => {
     expect(calls.slice(5)).toEqual(['cork', 'uncork', 'flushed']);
   });
 });
+
+describe('TickCork released early (a large burst)', () => {
+  it('hands the burst over at once, and a new hold in the same tick gets its own end-of-tick release', async () => {
+    const calls: string[] = [];
+    const cork = new TickCork({ cork: () => calls.push('cork'), uncork: () => calls.push('uncork') }, () => calls.push('released'));
+    cork.hold();
+    cork.release();
+    cork.release(); // nothing held: nothing to do
+    cork.hold();
+    expect(calls).toEqual(['cork', 'uncork', 'released', 'cork']);
+    await new Promise((resolve) => setImmediate(resolve));
+    // The second hold is released once, at the end of the tick.
+    expect(calls).toEqual(['cork', 'uncork', 'released', 'cork', 'uncork', 'released']);
+  });
+});

@@ -13,7 +13,7 @@ import { Liveness } from './liveness.js';
 import type { SlowConsumerReason } from './stats.js';
 import { eventFrame, type EventSink, type Routable } from './router.js';
 import { Subscription } from './subscription.js';
-import { TickCork } from './tick-cork.js';
+import { CORK_MAX_BYTES, TickCork } from './tick-cork.js';
 
 /**
  * One WebSocket client: its subscriptions, the message protocol, replay-then-live resume, backpressure and
@@ -47,7 +47,8 @@ export class Connection implements EventSink {
     /** The TCP socket under the WebSocket, when known: frames sent in one tick leave it in one write. */
     transport?: Pick<Duplex, 'cork' | 'uncork'>,
   ) {
-    this.cork = transport && new TickCork(transport, () => this.checkBacklog());
+    // An injected WebSocket (tests) has no real socket under it.
+    this.cork = typeof transport?.cork === 'function' ? new TickCork(transport, () => this.checkBacklog()) : undefined;
     this.inbox = new Inbox(socket, { maxMessages: ctx.limits.maxInboxMessages, maxBytes: ctx.limits.maxInboxBytes }, (err) =>
       ctx.log.error({ err }, 'websocket message handling failed'),
     );
@@ -270,8 +271,10 @@ export class Connection implements EventSink {
     this.cork?.hold();
     this.socket.send(text);
     this.ctx.stats.framesSent += 1;
-    // Corked, the tick's frames are all buffered until it ends: the backlog is judged after the flush.
+    // Corked, the tick's frames wait for the end of the tick, or for a burst of CORK_MAX_BYTES: the
+    // backlog is judged at each release (tick-cork.ts).
     if (!this.cork) this.checkBacklog();
+    else if (this.socket.bufferedAmount >= CORK_MAX_BYTES) this.cork.release();
   }
 
   private checkBacklog(): void {
