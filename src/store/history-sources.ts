@@ -66,6 +66,18 @@ export class SegmentDocs {
     return new Map(entries);
   }
 
+  /** The documents at these seqs of these segments (by last seq), segment by segment in the order first named. */
+  async at(picks: Array<{ segment: number; seqs: number[] }>): Promise<StoredDoc[]> {
+    const seqsOf = new Map<number, Set<number>>();
+    for (const { segment, seqs } of picks) {
+      const set = seqsOf.get(segment) ?? new Set<number>();
+      for (const seq of seqs) set.add(seq);
+      seqsOf.set(segment, set);
+    }
+    const bySegment = await this.byLasts([...seqsOf.keys()]);
+    return [...seqsOf].flatMap(([segment, seqs]) => (bySegment.get(segment) ?? []).filter((e) => seqs.has(e.seq)));
+  }
+
   private memo(last: number, load: () => Promise<StoredDoc[]>): Promise<StoredDoc[]> {
     let events = this.decoded.get(last);
     if (!events) this.decoded.set(last, (events = load()));
@@ -95,13 +107,7 @@ export function globalSource(reads: SegmentReads, docs: SegmentDocs): HistorySou
 export function typeSource(reads: SegmentReads, docs: SegmentDocs, eventType: string, lowest: number, highest: number): HistorySource {
   const inRange = (rows: Array<{ segment: number; seqs: number[] }>) =>
     rows.map((r) => ({ key: r.segment, seqs: r.seqs.filter((s) => s >= lowest && s <= highest) })).filter((r) => r.seqs.length > 0);
-  const eventsOf = async (rows: Array<{ key: number; seqs: number[] }>): Promise<StoredDoc[]> => {
-    const bySegment = await docs.byLasts(rows.map((r) => r.key));
-    return rows.flatMap((r) => {
-      const seqs = new Set(r.seqs);
-      return (bySegment.get(r.key) ?? []).filter((e) => seqs.has(e.seq));
-    });
-  };
+  const eventsOf = (rows: Array<{ key: number; seqs: number[] }>) => docs.at(rows.map((r) => ({ segment: r.key, seqs: r.seqs })));
   return {
     slack: SEGMENT_MAX_EVENTS,
     dense: false,
@@ -130,10 +136,7 @@ export function refSource(reads: SegmentReads, docs: SegmentDocs, field: RefFiel
     async window(from, to, wanted) {
       const refs = (await reads.refs(field, value, from, to)).map((r) => ({ key: r.seq, seqs: [r.seq], segment: r.segment }));
       const { rows, reached } = firstWanted(refs, wanted);
-      const bySegment = await docs.byLasts(rows.map((r) => r.segment));
-      const seqs = new Set(rows.map((r) => r.key));
-      const events = [...new Set(rows.map((r) => r.segment))].flatMap((s) => (bySegment.get(s) ?? []).filter((e) => seqs.has(e.seq)));
-      return { events, lastKey: lastRead(refs.at(-1)?.key, reached, wanted), reached };
+      return { events: await docs.at(rows), lastKey: lastRead(refs.at(-1)?.key, reached, wanted), reached };
     },
     straddling: async () => [],
   };
