@@ -21,14 +21,16 @@ const PUBLISH_RECENT_MS = 10;
 /** Publish requests per transaction from which publishing is taken to run at the engine's pace. */
 const CROWDED_UNITS = 8;
 
+/** A publish is waiting or just arrived. The committer is registered after this plugin; until it is, nothing publishes. */
+const publishing = (app: FastifyInstance): boolean => app.hasDecorator('committer') && app.committer.publishing(PUBLISH_RECENT_MS);
+
 /**
  * Deliveries yield while publishing is held back: publishes crowd the committer (the engine is the limit,
  * and every delivery's outcome write competes with the commits), or the event loop is saturated while
- * publishes wait. The committer is registered after this plugin; until it is, nothing publishes.
+ * publishes wait.
  */
 const yieldToPublishing = (app: FastifyInstance, loop: LoopSampler): boolean =>
-  app.hasDecorator('committer') &&
-  (app.committer.crowded(CROWDED_UNITS, PUBLISH_RECENT_MS) || (loop() >= SATURATED && app.committer.publishing(PUBLISH_RECENT_MS)));
+  app.hasDecorator('committer') && (app.committer.crowded(CROWDED_UNITS, PUBLISH_RECENT_MS) || (loop() >= SATURATED && publishing(app)));
 
 export interface Webhooks {
   index: SubscriptionIndex;
@@ -83,7 +85,7 @@ export default fp(
     const common = { deliveries: app.store.deliveries, events: app.store.events, index, sender, gate, slots, clock: app.clock, log };
     const worker = cfg.worker
       ? new WebhookEngine(
-        new LogDispatcher({ ...common, cursors: app.store.cursors, publishing: () => app.hasDecorator('committer') && app.committer.publishing(PUBLISH_RECENT_MS) }, { leaseMs, pollMs, outcome }),
+        new LogDispatcher({ ...common, cursors: app.store.cursors, publishing: () => publishing(app) }, { leaseMs, pollMs, outcome }),
         new DeliveryWorker(common, { leaseMs, pollMs, outcome }),
       )
       : null;
