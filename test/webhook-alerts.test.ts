@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
-import { event, testApp } from './helpers/app.js';
-import { startReceiver, type Receiver, type Responder } from './helpers/receiver.js';
-import { connect, listenWs, type Client } from './helpers/ws.js';
+import { event } from './helpers/app.js';
+import type { Responder } from './helpers/receiver.js';
+import { alertHarness, stoppedClock, type AlertHarness } from './helpers/alert-harness.js';
 import { EndpointAlert } from '../src/schemas/system-alert.js';
 
 /**
@@ -13,52 +13,36 @@ import { EndpointAlert } from '../src/schemas/system-alert.js';
  * The clock is stopped and only the test moves it, so every attempt's time, and each alert's `at` and
  * `failing_since`, is exact.
  */
-const clock = { t: Date.UTC(2026, 10, 30, 12), now: () => clock.t };
+const clock = stoppedClock();
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
+let h: AlertHarness;
 let app: FastifyInstance;
-let ws: Client;
-const receivers: Receiver[] = [];
 
 beforeAll(async () => {
-  app = await testApp({
-    HERALD_WEBHOOK_ALLOW_PRIVATE: 'true',
+  h = await alertHarness({
     HERALD_WEBHOOK_DISABLE_AFTER: '1h',
     // The circuit is separate from the failing run and the auto-disable (docs/webhooks.md#circuit-breaker);
     // off, the only states the endpoint goes through are failing and disabled.
     HERALD_WEBHOOK_CIRCUIT_FAILURES: '0',
     // Retries 1 s ± 20% apart: moving the clock 2 s always makes the next one due.
     HERALD_RETRY_SCHEDULE: '1s,1s,1s,1s,1s,1s',
-  }, undefined, clock);
-  ws = await connect(`${await listenWs(app)}/events`);
-  ws.send({ type: 'subscribe', event_types: ['system_alert'] });
-  await vi.waitFor(() => expect(app.stream.router.size).toBe(1), { timeout: 10_000, interval: 10 });
+  }, clock);
+  app = h.app;
 });
 afterAll(async () => {
-  ws?.ws.close();
-  await app?.close();
-  for (const r of receivers) await r.close();
+  await h?.close();
 });
 
-async function subscription(respond: Responder): Promise<{ id: string; receiver: Receiver }> {
-  const receiver = await startReceiver(respond);
-  receivers.push(receiver);
-  const res = await app.inject({ method: 'POST', url: '/subscriptions', payload: { subscriber_name: 'billing', callback_url: receiver.url, event_types: ['task_*'] } });
-  expect(res.statusCode).toBe(201);
-  return { id: res.json().subscription_id, receiver };
-}
-
+const subscription = (respond: Responder) => h.subscription(respond, { subscriber_name: 'billing' });
 const waitFor = <T>(check: () => Promise<T> | T) => vi.waitFor(check, { timeout: 10_000, interval: 20 });
-const advance = (ms: number) => {
-  clock.t += ms;
-  app.webhooks.worker?.wake();
-};
+const advance = (ms: number) => h.advance(ms);
 const resource = async (id: string) => {
   const res = await app.inject({ url: `/subscriptions/${id}` });
   expect(res.statusCode).toBe(200);
   return res.json();
 };
-const deliveries = async (id: string): Promise<Array<Record<string, any>>> => (await app.inject({ url: `/subscriptions/${id}/deliveries` })).json().deliveries;
+const deliveries = (id: string) => h.deliveries(id);
 /** Waits until the subscription's one delivery has had `n` attempts (its outcome, and so the gate's, is written). */
 const attempted = (id: string, n: number) =>
   waitFor(async () => expect((await deliveries(id)).map((d) => [d.status, d.attempts])).toEqual([['retrying', n]]));
@@ -133,8 +117,8 @@ describe('webhook endpoint alerts: failing, then disabled', () => {
     expect(receiver.requests).toHaveLength(5);
 
     // A live WebSocket subscriber got the same two alerts, in order, as they happened.
-    await ws.until((frames) => frames.filter((f) => (f.payload as { subscription_id?: string } | undefined)?.subscription_id === id).length === 2);
-    const live = ws.frames.filter((f) => (f.payload as { subscription_id?: string } | undefined)?.subscription_id === id);
+    await h.ws.until((frames) => frames.filter((f) => (f.payload as { subscription_id?: string } | undefined)?.subscription_id === id).length === 2);
+    const live = h.ws.frames.filter((f) => (f.payload as { subscription_id?: string } | undefined)?.subscription_id === id);
     expect(live.map((f) => [f.event_type, f.event_id, (f.payload as EndpointAlert).state]))
       .toEqual([['system_alert', failing!.event_id, 'failing'], ['system_alert', disabled!.event_id, 'disabled']]);
   });

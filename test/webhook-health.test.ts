@@ -1,50 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
-import { event, testApp } from './helpers/app.js';
-import { startReceiver, type Receiver, type Responder } from './helpers/receiver.js';
-import { connect, listenWs, type Client } from './helpers/ws.js';
+import { event } from './helpers/app.js';
+import type { Responder } from './helpers/receiver.js';
+import { alertHarness, stoppedClock, type AlertHarness } from './helpers/alert-harness.js';
 import { EndpointAlert } from '../src/schemas/system-alert.js';
 import { EndpointGate, type GateDeps } from '../src/webhooks/endpoint-gate.js';
 
-/** A stopped clock the test moves: every due time, cool-down, pause and token is exact. */
-const clock = { t: Date.UTC(2026, 10, 30, 12), now: () => clock.t };
+const clock = stoppedClock();
+let h: AlertHarness;
 let app: FastifyInstance;
-let ws: Client;
-const receivers: Receiver[] = [];
 
 beforeAll(async () => {
-  app = await testApp({
-    HERALD_WEBHOOK_ALLOW_PRIVATE: 'true', HERALD_WEBHOOK_CIRCUIT_FAILURES: '2', HERALD_WEBHOOK_CIRCUIT_COOLDOWN: '30s',
-    HERALD_RETRY_SCHEDULE: '1s,1s,1s,1s,1s',
-  }, undefined, clock);
-  ws = await connect(`${await listenWs(app)}/events`);
-  ws.send({ type: 'subscribe', event_types: ['system_alert'] });
-  await vi.waitFor(() => expect(app.stream.router.size).toBe(1), { timeout: 10_000, interval: 10 });
+  h = await alertHarness({ HERALD_WEBHOOK_CIRCUIT_FAILURES: '2', HERALD_WEBHOOK_CIRCUIT_COOLDOWN: '30s', HERALD_RETRY_SCHEDULE: '1s,1s,1s,1s,1s' }, clock);
+  app = h.app;
 });
 afterAll(async () => {
-  ws.ws.close();
-  await app.close();
-  for (const r of receivers) await r.close();
+  await h?.close();
 });
 
-async function subscription(respond: Responder, extra: Record<string, unknown> = {}): Promise<{ id: string; receiver: Receiver }> {
-  const receiver = await startReceiver(respond);
-  receivers.push(receiver);
-  const res = await app.inject({ method: 'POST', url: '/subscriptions', payload: { subscriber_name: 'health', callback_url: receiver.url, event_types: ['task_*'], ...extra } });
-  expect(res.statusCode).toBe(201);
-  return { id: res.json().subscription_id, receiver };
-}
-
+const subscription = (respond: Responder, extra: Record<string, unknown> = {}) => h.subscription(respond, extra);
 const publish = async (n: number) => {
   for (let i = 0; i < n; i++) expect((await app.inject({ method: 'POST', url: '/events', payload: event() })).statusCode).toBe(201);
 };
-const advance = (ms: number) => {
-  clock.t += ms;
-  app.webhooks.worker?.wake();
-};
+const advance = (ms: number) => h.advance(ms);
 const health = async (id: string) => (await app.inject({ url: `/subscriptions/${id}` })).json().health;
-const deliveries = async (id: string): Promise<Array<Record<string, any>>> => (await app.inject({ url: `/subscriptions/${id}/deliveries` })).json().deliveries;
+const deliveries = (id: string) => h.deliveries(id);
 const alertStates = async (id: string): Promise<string[]> => {
   const page = (await app.inject({ url: '/events?types=system_alert&source=herald&order=asc&limit=100' })).json();
   const alerts = page.events.map((e: { payload: unknown }) => e.payload).filter((p: EndpointAlert) => p.subscription_id === id);
@@ -92,7 +73,7 @@ describe('webhook endpoint health, end to end', () => {
 
     // The circuit opens at the second failure, before the third that would announce `failing`.
     await waitFor(async () => expect(await alertStates(id)).toEqual(['circuit_open', 'circuit_half_open', 'recovered']));
-    await ws.until((f) => f.filter((x) => (x.payload as EndpointAlert | undefined)?.subscription_id === id).length === 3);
+    await h.ws.until((f) => f.filter((x) => (x.payload as EndpointAlert | undefined)?.subscription_id === id).length === 3);
     // The subscription takes every event type, yet got none of the alerts about itself.
     expect(receiver.requests.filter((r) => r.body.includes('system_alert'))).toEqual([]);
   });
